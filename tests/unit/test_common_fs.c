@@ -1,0 +1,178 @@
+/* Unit tests: common/ safe path resolution, atomic files, digests. */
+#include "common/common.h"
+
+#include <check.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char tmpdir[] = "/tmp/mini-test-XXXXXX";
+static int rootfd = -1;
+
+static void
+setup (void)
+{
+  strcpy (tmpdir, "/tmp/mini-test-XXXXXX");
+  ck_assert_ptr_nonnull (mkdtemp (tmpdir));
+  ck_assert_int_eq (mkdirat (AT_FDCWD, xfmt ("%s/root", tmpdir), 0755), 0);
+  ck_assert_int_eq (mkdirat (AT_FDCWD, xfmt ("%s/outside", tmpdir), 0755), 0);
+  rootfd = open (xfmt ("%s/root", tmpdir), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ck_assert_int_ge (rootfd, 0);
+}
+
+static void
+teardown (void)
+{
+  mini_error_t err = NULL;
+  close (rootfd);
+  remove_tree_at (AT_FDCWD, tmpdir, &err);
+  mini_error_release (&err);
+}
+
+/* Every case runs with openat2 and with the fallback walk.  */
+static void
+check_escapes (bool fallback)
+{
+  mini_error_t err = NULL;
+  struct stat st;
+  int fd;
+  char *outside = xfmt ("%s/outside", tmpdir);
+
+  safe_openat_force_fallback = fallback;
+  ck_assert_int_eq (symlinkat ("/", rootfd, "abs"), 0);
+  ck_assert_int_eq (symlinkat ("../../../../..", rootfd, "up"), 0);
+  ck_assert_int_eq (symlinkat (outside, rootfd, "out"), 0);
+
+  /* Absolute symlink to / resolves to the root itself.  */
+  fd = safe_openat (rootfd, "abs/created", O_WRONLY | O_CREAT | O_EXCL, 0644, &err);
+  ck_assert_int_ge (fd, 0);
+  close (fd);
+  ck_assert_int_eq (fstatat (rootfd, "created", &st, 0), 0);
+
+  fd = safe_openat (rootfd, "up/created2", O_WRONLY | O_CREAT | O_EXCL, 0644, &err);
+  ck_assert_int_ge (fd, 0);
+  close (fd);
+  ck_assert_int_eq (fstatat (rootfd, "created2", &st, 0), 0);
+
+  /* A symlink naming the host path of a dir outside: stays inside (ENOENT). */
+  fd = safe_openat (rootfd, "out/x", O_WRONLY | O_CREAT, 0644, &err);
+  ck_assert_int_lt (fd, 0);
+  ck_assert_int_eq (mini_error_errno (err), ENOENT);
+  mini_error_release (&err);
+  ck_assert_int_ne (fstatat (AT_FDCWD, xfmt ("%s/x", outside), &st, 0), 0);
+
+  /* ".." never leaves the root.  */
+  fd = safe_openat (rootfd, "../../../../created", O_RDONLY, 0, &err);
+  ck_assert_int_ge (fd, 0);
+  close (fd);
+
+  /* mkdir -p through a symlink stays in the root too.  */
+  fd = safe_mkdir_p (rootfd, "abs/a/b/c", 0755, &err);
+  ck_assert_int_ge (fd, 0);
+  close (fd);
+  ck_assert_int_eq (fstatat (rootfd, "a/b/c", &st, 0), 0);
+  ck_assert (S_ISDIR (st.st_mode));
+  safe_openat_force_fallback = false;
+  free (outside);
+}
+
+START_TEST (test_safe_openat2)
+{
+  check_escapes (false);
+}
+END_TEST
+
+START_TEST (test_safe_openat_fallback)
+{
+  check_escapes (true);
+}
+END_TEST
+
+START_TEST (test_atomic_write)
+{
+  mini_error_t err = NULL;
+  char *buf = NULL;
+  size_t len;
+  int dfd = open (tmpdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ck_assert_int_eq (write_file_atomic_at (dfd, "f", "hello", 5, 0600, &err), 0);
+  ck_assert_int_eq (write_file_atomic_at (dfd, "f", "world!", 6, 0600, &err), 0);
+  ck_assert_int_eq (read_file_at (dfd, "f", &buf, &len, 0, &err), 0);
+  ck_assert_uint_eq (len, 6);
+  ck_assert_str_eq (buf, "world!");
+  /* No temporary left.  */
+  ck_assert_int_eq (remove_tree_at (dfd, "f", &err), 0);
+  ck_assert_int_lt (read_file_at (dfd, "missing", &buf, &len, 0, &err), 0);
+  ck_assert_int_eq (mini_error_errno (err), ENOENT);
+  mini_error_release (&err);
+  close (dfd);
+}
+END_TEST
+
+START_TEST (test_digest)
+{
+  char out[72];
+  ck_assert (digest_is_valid ("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  ck_assert (!digest_is_valid ("sha256:E3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  ck_assert (!digest_is_valid ("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"));
+  ck_assert (!digest_is_valid ("sha512:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  ck_assert (!digest_is_valid ("sha256:../../../../etc/passwd"));
+  sha256_digest ("", 0, out);
+  ck_assert_str_eq (out, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+END_TEST
+
+START_TEST (test_errors)
+{
+  mini_error_t err = NULL;
+  char *s;
+  ck_assert_int_lt (mini_error_set (&err, ENOENT, "open `%s`", "x"), 0);
+  ck_assert_int_lt (mini_error_set (&err, EPERM, "second"), 0); /* first error kept */
+  mini_error_wrap (&err, "pull %s", "busybox");
+  s = mini_error_string (err);
+  ck_assert_str_eq (s, "pull busybox: open `x`: No such file or directory");
+  ck_assert_int_eq (mini_error_errno (err), ENOENT);
+  free (s);
+  mini_error_release (&err);
+  ck_assert_ptr_null (err);
+}
+END_TEST
+
+START_TEST (test_human)
+{
+  ck_assert_str_eq (human_duration (0), "Less than a second");
+  ck_assert_str_eq (human_duration (5), "5 seconds");
+  ck_assert_str_eq (human_duration (90), "About a minute");
+  ck_assert_str_eq (human_duration (600), "10 minutes");
+  ck_assert_str_eq (human_size (4261000), "4.261MB");
+  ck_assert_str_eq (human_size (999), "999B");
+}
+END_TEST
+
+static Suite *
+suite (void)
+{
+  Suite *s = suite_create ("common_fs");
+  TCase *tc = tcase_create ("safe_openat");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_safe_openat2);
+  tcase_add_test (tc, test_safe_openat_fallback);
+  tcase_add_test (tc, test_atomic_write);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("misc");
+  tcase_add_test (tc, test_digest);
+  tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_human);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (suite ());
+  int failed;
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -218,7 +218,6 @@ proc_start_time (pid_t pid)
   cleanup_close int fd = -1;
   ssize_t n;
   char *p;
-  int field;
   unsigned long long v = 0;
 
   if (pid <= 0)
@@ -236,15 +235,17 @@ proc_start_time (pid_t pid)
   if (p == NULL)
     return 0;
   p++;
-  /* After ')' comes field 3 (state); starttime is field 22.  */
-  for (field = 2; field < 22 && p; field++)
-    {
-      p = strchr (p + 1, ' ');
-    }
-  if (p == NULL)
-    return 0;
-  if (sscanf (p, " %llu", &v) != 1)
-    return 0;
+  /* After ')' come fields 3 (state), 4, ...; starttime is field 22.  */
+  {
+    char *save = NULL, *tok;
+    int field = 3;
+    for (tok = strtok_r (p, " ", &save); tok; tok = strtok_r (NULL, " ", &save), field++)
+      if (field == 22)
+        {
+          v = strtoull (tok, NULL, 10);
+          break;
+        }
+  }
   return v;
 }
 

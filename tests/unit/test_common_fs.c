@@ -147,6 +147,25 @@ START_TEST (test_human)
 }
 END_TEST
 
+START_TEST (test_proc_start_time)
+{
+  char buf[1024];
+  unsigned long long expect = 0;
+  int fd = open ("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  ssize_t n = read (fd, buf, sizeof (buf) - 1);
+  close (fd);
+  ck_assert_int_gt (n, 0);
+  buf[n] = '\0';
+  /* Field 22 (starttime), counted independently with sscanf.  */
+  ck_assert_int_eq (sscanf (strrchr (buf, ')') + 2,
+                            "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                            &expect), 1);
+  ck_assert_uint_eq (proc_start_time (getpid ()), expect);
+  ck_assert_uint_eq (proc_start_time (0), 0);
+  ck_assert_uint_eq (proc_start_time (4194304 + 1), 0);
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -162,6 +181,7 @@ suite (void)
   tcase_add_test (tc, test_digest);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_human);
+  tcase_add_test (tc, test_proc_start_time);
   suite_add_tcase (s, tc);
   return s;
 }

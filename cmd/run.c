@@ -1,0 +1,251 @@
+/* mini - `mini run`: resolve (pull when missing), unpack, create, start. */
+#include "cmd/cmd.h"
+#include "unpack/unpack.h"
+#include "run/run.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static void
+run_usage (FILE *f)
+{
+  fprintf (f,
+           "Usage: mini run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+           "\n"
+           "Create and run a new container from an image.\n"
+           "\n"
+           "Options:\n"
+           "  -d, --detach             run in the background and print the container ID\n"
+           "      --rm                 remove the container when it exits\n"
+           "      --name NAME          assign a name to the container\n"
+           "      --pid host|private   PID namespace (default private)\n"
+           "      --net none|host      network namespace (default none: loopback only)\n"
+           "  -e, --env K=V            set an environment variable (repeatable)\n"
+           "  -w, --workdir DIR        working directory inside the container\n"
+           "      --entrypoint CMD     override the image's entrypoint\n"
+           "      --platform P         platform to pull when the image is missing\n");
+}
+
+/* Find IMAGE in the store, pulling it when missing.  Returns the manifest
+   digest (caller frees) or NULL after printing the error. */
+static char *
+resolve_image (struct cmd_globals *g, const char *image, const char *platform, char **ret_refstr)
+{
+  struct pull_reference *ref = NULL;
+  mini_error_t err = NULL;
+  char *digest = NULL;
+  cleanup_free char *refstr = NULL;
+
+  if (pull_reference_parse (image, &ref, &err) < 0)
+    {
+      cmd_print_error (&err);
+      return NULL;
+    }
+  refstr = pull_reference_string (ref);
+  if (store_ref_get (cmd_store (g), refstr, &digest, &err) < 0)
+    {
+      if (mini_error_errno (err) != ENOENT)
+        {
+          cmd_print_error (&err);
+          pull_reference_free (ref);
+          return NULL;
+        }
+      mini_error_release (&err);
+      fprintf (stderr, "Unable to find image '%s' locally\n", image);
+      if (cmd_pull_ref (g, ref, platform, stderr, &err) < 0
+          || store_ref_get (g->store, refstr, &digest, &err) < 0)
+        {
+          cmd_print_error (&err);
+          pull_reference_free (ref);
+          return NULL;
+        }
+    }
+  pull_reference_free (ref);
+  *ret_refstr = steal_pointer (&refstr);
+  return digest;
+}
+
+int
+cmd_run (struct cmd_globals *g, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "detach", no_argument, NULL, 'd' },
+    { "rm", no_argument, NULL, 'R' },
+    { "name", required_argument, NULL, 'n' },
+    { "pid", required_argument, NULL, 'P' },
+    { "net", required_argument, NULL, 'N' },
+    { "network", required_argument, NULL, 'N' },
+    { "env", required_argument, NULL, 'e' },
+    { "workdir", required_argument, NULL, 'w' },
+    { "entrypoint", required_argument, NULL, 'E' },
+    { "platform", required_argument, NULL, 'p' },
+    { "interactive", no_argument, NULL, 'i' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct store_container *c = NULL;
+  struct store_image *img = NULL;
+  struct run_overrides o = { 0 };
+  cleanup_strv char **env = NULL;
+  cleanup_strv char **entrypoint = NULL;
+  cleanup_free char *digest = NULL;
+  cleanup_free char *refstr = NULL;
+  const char *name = NULL, *platform = NULL;
+  bool detach = false, rm = false, pid_host = false, net_host = false;
+  mini_error_t err = NULL;
+  int ch, status = 125, ret;
+
+  while ((ch = getopt_long (argc, argv, "+de:w:ih", opts, NULL)) != -1)
+    switch (ch)
+      {
+      case 'd':
+        detach = true;
+        break;
+      case 'R':
+        rm = true;
+        break;
+      case 'n':
+        name = optarg;
+        break;
+      case 'P':
+        if (strcmp (optarg, "host") == 0)
+          pid_host = true;
+        else if (strcmp (optarg, "private") == 0 || strcmp (optarg, "") == 0)
+          pid_host = false;
+        else
+          {
+            fprintf (stderr, "mini: invalid --pid `%s`: use host or private\n", optarg);
+            return 125;
+          }
+        break;
+      case 'N':
+        if (strcmp (optarg, "host") == 0)
+          net_host = true;
+        else if (strcmp (optarg, "none") == 0)
+          net_host = false;
+        else
+          {
+            fprintf (stderr, "mini: invalid --net `%s`: use none or host\n", optarg);
+            return 125;
+          }
+        break;
+      case 'e':
+        if (strchr (optarg, '=') == NULL)
+          {
+            /* Docker: -e NAME takes the value from mini's environment.  */
+            const char *v = getenv (optarg);
+            if (v == NULL)
+              break;
+            cleanup_free char *kv = xfmt ("%s=%s", optarg, v);
+            strv_append (&env, kv);
+          }
+        else if (optarg[0] == '=')
+          {
+            fprintf (stderr, "mini: invalid environment variable `%s`: use -e KEY=VALUE\n", optarg);
+            return 125;
+          }
+        else
+          strv_append (&env, optarg);
+        break;
+      case 'w':
+        if (optarg[0] != '/')
+          {
+            fprintf (stderr, "mini: the working directory `%s` is invalid: it must be an absolute path\n", optarg);
+            return 125;
+          }
+        o.working_dir = optarg;
+        break;
+      case 'E':
+        entrypoint = xmalloc0 (2 * sizeof (char *));
+        entrypoint[0] = xstrdup (optarg);
+        break;
+      case 'p':
+        platform = optarg;
+        break;
+      case 'i':
+        break;
+      case 'h':
+        run_usage (stdout);
+        return 0;
+      default:
+        fprintf (stderr, "See 'mini run --help'.\n");
+        return 125;
+      }
+  if (optind >= argc)
+    {
+      fprintf (stderr, "mini: \"run\" requires at least 1 argument.\n");
+      run_usage (stderr);
+      return 125;
+    }
+  if (name && !store_container_name_valid (name))
+    {
+      fprintf (stderr, "mini: invalid container name `%s`: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n", name);
+      return 125;
+    }
+
+  digest = resolve_image (g, argv[optind], platform, &refstr);
+  if (digest == NULL)
+    return 125;
+  if (store_image_load (g->store, digest, &img, &err) < 0)
+    {
+      mini_error_wrap (&err, "image %s", argv[optind]);
+      cmd_print_error (&err);
+      return 125;
+    }
+  if (unpack_image (g->store, img, NULL, &err) < 0)
+    {
+      mini_error_wrap (&err, "unpack %s", argv[optind]);
+      cmd_print_error (&err);
+      store_image_free (img);
+      return 125;
+    }
+
+  c = xmalloc0 (sizeof (*c));
+  c->name = xstrdup (name);
+  c->image = xstrdup (argv[optind]);
+  c->image_digest = xstrdup (img->manifest_digest);
+  c->config_digest = xstrdup (img->config_digest);
+  c->pid_host = pid_host;
+  c->net_host = net_host;
+  c->detached = detach;
+  c->auto_remove = rm;
+  c->layers = xmalloc0 ((img->n_layers + 1) * sizeof (char *));
+  for (size_t i = 0; i < img->n_layers; i++)
+    c->layers[i] = xstrdup (img->layers[i].chain_id);
+
+  o.entrypoint = entrypoint;
+  o.args = argc - optind > 1 ? argv + optind + 1 : NULL;
+  o.env = env;
+  if (store_container_create (g->store, c, &err) < 0)
+    goto fail;
+  if (run_spec_from_image (img, &o, c, &err) < 0 || store_container_save (g->store, c, &err) < 0)
+    {
+      mini_error_t tmp = NULL;
+      store_container_remove (g->store, c, &tmp);
+      mini_error_release (&tmp);
+      goto fail;
+    }
+  store_image_free (img);
+  img = NULL;
+
+  ret = run_container_start (g->store, c, &status, &err);
+  if (ret < 0)
+    {
+      cmd_print_error (&err);
+      store_container_free (c);
+      return status ? status : 125;
+    }
+  if (detach)
+    {
+      printf ("%s\n", c->id);
+      status = 0;
+    }
+  store_container_free (c);
+  return status;
+
+fail:
+  cmd_print_error (&err);
+  store_image_free (img);
+  store_container_free (c);
+  return 125;
+}

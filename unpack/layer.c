@@ -1,0 +1,1329 @@
+/* mini - unpack: apply one layer tar stream to a layer directory.
+ *
+ * Two libarchive readers: the outer one (format "raw" + gzip/zstd/xz/bzip2
+ * filters) turns the blob into the uncompressed tar stream; it runs on a
+ * helper thread that counts the bytes against the size limit and hands
+ * them over in a small ring of buffers.  The inner one (tar formats only)
+ * reads that ring through a callback on the calling thread, which hashes
+ * every byte it takes (the diff_id) and creates the entries with *at()
+ * syscalls relative to directory fds resolved inside the layer root.
+ *
+ * archive_write_disk is not used: every path goes through our own checks.
+ */
+#include "unpack/unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#define BLOB_READ_SIZE (256 * 1024)   /* read(2) size on the blob */
+#define STREAM_SLOTS 4                 /* ring of uncompressed buffers */
+#define STREAM_SLOT_SIZE (512 * 1024)
+#define PARENT_CACHE_SIZE 8            /* recently used parent dir fds */
+
+#define WHITEOUT_PREFIX ".wh."
+#define WHITEOUT_META_PREFIX ".wh..wh."
+#define WHITEOUT_OPAQUE ".wh..wh..opq"
+#define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
+
+static void
+cleanup_archivep (struct archive **a)
+{
+  if (*a)
+    archive_read_free (*a);
+}
+#define cleanup_archive __attribute__ ((cleanup (cleanup_archivep)))
+
+static const char *
+layer_name (const char *digest)
+{
+  return digest ? digest : "(unnamed)";
+}
+
+/* ================================================================ stream */
+
+/* The uncompressed tar stream, produced by a helper thread.  */
+struct stream
+{
+  struct archive *outer;
+  struct sha256_stream *sha;
+  const char *layer;
+  uint64_t max_bytes;
+  uint64_t total; /* uncompressed bytes so far (producer only) */
+
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  pthread_t thread;
+  bool sync_init;
+  bool started;
+  char *bufs[STREAM_SLOTS];
+  size_t lens[STREAM_SLOTS];
+  unsigned head, count; /* filled slots, oldest at HEAD */
+  bool held;            /* the consumer is reading slot HEAD */
+  bool done;            /* producer finished (EOF or PERR) */
+  bool cancel;          /* consumer gave up: producer must stop */
+  mini_error_t perr;    /* producer failure, read after DONE */
+};
+
+/* Fill one slot from the outer reader.  Sets *EOF at the end of the data.  */
+static size_t
+stream_fill (struct stream *st, char *buf, const void **block, size_t *block_len, bool *eof,
+             mini_error_t *err)
+{
+  size_t len = 0;
+
+  while (len < STREAM_SLOT_SIZE)
+    {
+      size_t n;
+
+      if (*block_len == 0)
+        {
+          la_int64_t off;
+          int r = archive_read_data_block (st->outer, block, block_len, &off);
+          if (r == ARCHIVE_EOF)
+            {
+              *block_len = 0;
+              *eof = true;
+              break;
+            }
+          if (r < ARCHIVE_WARN)
+            {
+              mini_error_set (err, archive_errno (st->outer) > 0 ? archive_errno (st->outer) : EIO,
+                              "layer %s: decompress: %s", st->layer,
+                              archive_error_string (st->outer) ?: "unknown error");
+              break;
+            }
+          if (*block_len == 0)
+            continue;
+          st->total += *block_len;
+          if (st->total > st->max_bytes)
+            {
+              mini_error_set (err, EFBIG,
+                              "layer %s: expands beyond %llu bytes; refusing (decompression bomb?)",
+                              st->layer, (unsigned long long) st->max_bytes);
+              break;
+            }
+        }
+      n = *block_len < STREAM_SLOT_SIZE - len ? *block_len : STREAM_SLOT_SIZE - len;
+      memcpy (buf + len, *block, n);
+      *block = (const char *) *block + n;
+      *block_len -= n;
+      len += n;
+    }
+  return len;
+}
+
+static void *
+stream_producer (void *arg)
+{
+  struct stream *st = arg;
+  const void *block = NULL;
+  size_t block_len = 0;
+  bool eof = false, stop = false;
+  mini_error_t e = NULL;
+
+  while (!stop)
+    {
+      unsigned idx;
+      size_t len;
+
+      pthread_mutex_lock (&st->lock);
+      while (!st->cancel && st->count == STREAM_SLOTS)
+        pthread_cond_wait (&st->cond, &st->lock);
+      if (st->cancel)
+        {
+          st->done = true;
+          pthread_mutex_unlock (&st->lock);
+          mini_error_release (&e);
+          return NULL;
+        }
+      idx = (st->head + st->count) % STREAM_SLOTS;
+      pthread_mutex_unlock (&st->lock);
+
+      len = stream_fill (st, st->bufs[idx], &block, &block_len, &eof, &e);
+
+      pthread_mutex_lock (&st->lock);
+      if (len > 0)
+        {
+          st->lens[idx] = len;
+          st->count++;
+        }
+      if (eof || e)
+        {
+          stop = true;
+          st->done = true;
+          st->perr = steal_pointer (&e);
+        }
+      pthread_cond_broadcast (&st->cond);
+      pthread_mutex_unlock (&st->lock);
+    }
+  return NULL;
+}
+
+/* Next chunk of the uncompressed stream; the previous one is released.
+   Returns its length, 0 at the end, -1 when the producer failed.  */
+static ssize_t
+stream_next (struct stream *st, const void **buf)
+{
+  ssize_t n;
+
+  pthread_mutex_lock (&st->lock);
+  if (st->held)
+    {
+      st->head = (st->head + 1) % STREAM_SLOTS;
+      st->count--;
+      st->held = false;
+      pthread_cond_broadcast (&st->cond);
+    }
+  while (st->count == 0 && !st->done)
+    pthread_cond_wait (&st->cond, &st->lock);
+  if (st->count == 0)
+    n = st->perr ? -1 : 0;
+  else
+    {
+      st->held = true;
+      *buf = st->bufs[st->head];
+      n = st->lens[st->head];
+    }
+  pthread_mutex_unlock (&st->lock);
+  /* Hashing here balances the two threads (inflate is the slower half).  */
+  if (n > 0)
+    sha256_stream_update (st->sha, *buf, n);
+  return n;
+}
+
+static la_ssize_t
+stream_read_cb (struct archive *a, void *data, const void **buf)
+{
+  ssize_t n = stream_next (data, buf);
+  if (n < 0)
+    {
+      archive_set_error (a, EIO, "uncompressed stream failed");
+      return -1;
+    }
+  return n;
+}
+
+/* Stop and join the producer (if running).  */
+static void
+stream_stop (struct stream *st)
+{
+  if (!st->started)
+    return;
+  pthread_mutex_lock (&st->lock);
+  st->cancel = true;
+  pthread_cond_broadcast (&st->cond);
+  pthread_mutex_unlock (&st->lock);
+  pthread_join (st->thread, NULL);
+  st->started = false;
+}
+
+static void
+cleanup_streamp (struct stream *st)
+{
+  size_t i;
+
+  stream_stop (st);
+  if (st->sync_init)
+    {
+      pthread_mutex_destroy (&st->lock);
+      pthread_cond_destroy (&st->cond);
+    }
+  for (i = 0; i < STREAM_SLOTS; i++)
+    free (st->bufs[i]);
+  if (st->outer)
+    archive_read_free (st->outer);
+  sha256_stream_free (st->sha);
+  mini_error_release (&st->perr);
+}
+#define cleanup_stream __attribute__ ((cleanup (cleanup_streamp)))
+
+/* Enable a decompression filter only if libarchive has it built in: without
+   the library, libarchive would run an external program (ARCHIVE_WARN),
+   which mini never wants on untrusted input.  */
+static void
+add_inprocess_filter (struct archive *a, int (*support) (struct archive *))
+{
+  cleanup_archive struct archive *probe = archive_read_new ();
+
+  if (probe && support (probe) == ARCHIVE_OK)
+    support (a);
+}
+
+/* Open the blob, detect its compression and start the producer thread.  */
+static int
+stream_start (struct stream *st, int blob_fd, uint64_t max_bytes, const char *layer,
+              mini_error_t *err)
+{
+  struct archive_entry *entry;
+  struct stat bst;
+  sigset_t all, old;
+  size_t i;
+  int r;
+
+  st->layer = layer;
+  st->max_bytes = max_bytes;
+  st->sha = sha256_stream_new ();
+  if (pthread_mutex_init (&st->lock, NULL) != 0 || pthread_cond_init (&st->cond, NULL) != 0)
+    return mini_error_set (err, ENOMEM, "layer %s: init stream", layer);
+  st->sync_init = true;
+
+  /* A zero-byte blob is an empty stream (libarchive cannot open it).  */
+  if (fstat (blob_fd, &bst) == 0 && S_ISREG (bst.st_mode)
+      && lseek (blob_fd, 0, SEEK_CUR) >= bst.st_size)
+    {
+      st->done = true;
+      return 0;
+    }
+
+  st->outer = archive_read_new ();
+  if (st->outer == NULL)
+    return mini_error_set (err, ENOMEM, "layer %s: archive_read_new", layer);
+  add_inprocess_filter (st->outer, archive_read_support_filter_gzip);
+  add_inprocess_filter (st->outer, archive_read_support_filter_zstd);
+  add_inprocess_filter (st->outer, archive_read_support_filter_xz);
+  add_inprocess_filter (st->outer, archive_read_support_filter_bzip2);
+  archive_read_support_format_raw (st->outer);
+  r = archive_read_open_fd (st->outer, blob_fd, BLOB_READ_SIZE);
+  if (r == ARCHIVE_OK)
+    r = archive_read_next_header (st->outer, &entry);
+  if (r == ARCHIVE_EOF)
+    {
+      /* An empty blob: an empty stream (the tar reader will complain).  */
+      st->done = true;
+      return 0;
+    }
+  if (r < ARCHIVE_WARN)
+    return mini_error_set (err, archive_errno (st->outer) > 0 ? archive_errno (st->outer) : EINVAL,
+                           "layer %s: open blob: %s", layer,
+                           archive_error_string (st->outer) ?: "unknown error");
+
+  for (i = 0; i < STREAM_SLOTS; i++)
+    st->bufs[i] = xmalloc (STREAM_SLOT_SIZE);
+
+  /* The helper thread takes no signals: they stay with the caller.  */
+  sigfillset (&all);
+  pthread_sigmask (SIG_SETMASK, &all, &old);
+  r = pthread_create (&st->thread, NULL, stream_producer, st);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  if (r != 0)
+    return mini_error_set (err, r, "layer %s: start decompression thread", layer);
+  st->started = true;
+  return 0;
+}
+
+/* Read the rest of the stream (anything after the end-of-archive counts for
+   the diff_id), join the producer and write the digest into OUT.  */
+static int
+stream_finish (struct stream *st, char out[72], mini_error_t *err)
+{
+  const void *buf;
+  ssize_t n;
+
+  while ((n = stream_next (st, &buf)) > 0)
+    ;
+  if (st->started)
+    {
+      pthread_join (st->thread, NULL);
+      st->started = false;
+    }
+  if (n < 0)
+    {
+      *err = steal_pointer (&st->perr);
+      return -1;
+    }
+  sha256_stream_final (st->sha, out);
+  return 0;
+}
+
+/* ================================================================ extraction */
+
+struct entry_meta
+{
+  uid_t uid;
+  gid_t gid;
+  mode_t mode;              /* permission bits incl. setuid/setgid/sticky */
+  struct timespec times[2]; /* atime, mtime (UTIME_OMIT when unknown) */
+};
+
+/* A directory whose metadata is applied after all entries.  */
+struct dir_meta
+{
+  char *path; /* normalized, "." for the root */
+  dev_t dev;
+  ino_t ino;
+  struct entry_meta m;
+};
+
+struct parent_cache_entry
+{
+  char *path;
+  int fd; /* O_PATH directory fd */
+};
+
+struct extract
+{
+  int rootfd;
+  const char *layer;
+  bool is_root;      /* euid 0: ownership and privileged xattrs must work */
+  uid_t euid;
+  gid_t egid;
+  bool fresh_owner;  /* new objects get euid:egid (no setgid root dir) */
+  mode_t umask;      /* (mode_t) -1 when unknown */
+  struct parent_cache_entry cache[PARENT_CACHE_SIZE];
+  unsigned cache_next;
+  int orphan_fd;     /* uncached parent fd still used by the current entry */
+  struct dir_meta *dirs; /* creation order */
+  size_t n_dirs, alloc_dirs;
+  size_t *dir_index; /* open addressing on path: index + 1, 0 = empty */
+  size_t dir_index_size;
+};
+
+static void
+extract_free (struct extract *x)
+{
+  size_t i;
+
+  for (i = 0; i < PARENT_CACHE_SIZE; i++)
+    {
+      free (x->cache[i].path);
+      if (x->cache[i].fd >= 0)
+        close (x->cache[i].fd);
+    }
+  if (x->orphan_fd >= 0)
+    close (x->orphan_fd);
+  for (i = 0; i < x->n_dirs; i++)
+    free (x->dirs[i].path);
+  free (x->dirs);
+  free (x->dir_index);
+}
+#define cleanup_extract __attribute__ ((cleanup (extract_free)))
+
+/* The process umask, from /proc/self/status (reading it with umask(2) would
+   change it for other threads meanwhile).  */
+static mode_t
+current_umask (void)
+{
+  cleanup_file FILE *f = fopen ("/proc/self/status", "re");
+  char line[256];
+  unsigned int m;
+
+  if (f == NULL)
+    return (mode_t) -1;
+  while (fgets (line, sizeof (line), f))
+    if (sscanf (line, "Umask: %o", &m) == 1)
+      return m;
+  return (mode_t) -1;
+}
+
+/* Forget every cached parent.  KEEP (the parent fd the current entry is
+   using, or -1) stays open until the entry is done.  */
+static void
+cache_invalidate (struct extract *x, int keep)
+{
+  size_t i;
+
+  for (i = 0; i < PARENT_CACHE_SIZE; i++)
+    {
+      free (x->cache[i].path);
+      x->cache[i].path = NULL;
+      if (x->cache[i].fd >= 0 && x->cache[i].fd == keep)
+        {
+          if (x->orphan_fd >= 0)
+            close (x->orphan_fd);
+          x->orphan_fd = keep;
+        }
+      else if (x->cache[i].fd >= 0)
+        close (x->cache[i].fd);
+      x->cache[i].fd = -1;
+    }
+}
+
+/* Remember FD (ownership taken) as the directory PATH.  */
+static void
+cache_put (struct extract *x, const char *path, int fd)
+{
+  struct parent_cache_entry *c = NULL;
+  size_t i;
+
+  for (i = 0; i < PARENT_CACHE_SIZE; i++)
+    if (x->cache[i].path && strcmp (x->cache[i].path, path) == 0)
+      c = &x->cache[i];
+  if (c == NULL)
+    c = &x->cache[x->cache_next++ % PARENT_CACHE_SIZE];
+
+  free (c->path);
+  if (c->fd >= 0)
+    close (c->fd);
+  c->path = xstrdup (path);
+  c->fd = fd;
+}
+
+static bool
+is_whiteout (const struct stat *st)
+{
+  return S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0);
+}
+
+/* Mark the directory BASE in PFD (PFD itself when BASE is NULL) opaque: it
+   hides the content of the same directory in lower layers.  */
+static int
+set_opaque (struct extract *x, int pfd, const char *base, const char *name, mini_error_t *err)
+{
+  cleanup_close int fd = openat (pfd, base ? base : ".",
+                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (fd < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: open directory", x->layer, name);
+  if (fsetxattr (fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: set %s", x->layer, name,
+                           OVERLAY_OPAQUE_XATTR);
+  return 0;
+}
+
+/* A directory needed as a parent is a whiteout of this same layer (`.wh.d`
+   came before `d/x`): replace each such whiteout on the way to PARENT with
+   an opaque directory (the new d hides the lower one).  Returns 1 if any was
+   replaced, 0 if none, < 0 on errors.  */
+static int
+replace_whiteout_parents (struct extract *x, const char *parent, const char *entry,
+                          mini_error_t *err)
+{
+  cleanup_free char *p = xstrdup (parent);
+  char *comp = p;
+  int replaced = 0;
+
+  for (;;)
+    {
+      cleanup_close int dfd = -1;
+      char *slash = strchr (comp, '/');
+      struct stat st;
+
+      /* P[0..comp) is the directory holding COMP */
+      if (comp == p)
+        dfd = fcntl (x->rootfd, F_DUPFD_CLOEXEC, 3);
+      else
+        {
+          comp[-1] = '\0';
+          dfd = safe_openat (x->rootfd, p, O_PATH | O_DIRECTORY, 0, NULL);
+          comp[-1] = '/';
+        }
+      if (dfd < 0)
+        return replaced;
+      if (slash)
+        *slash = '\0';
+      if (fstatat (dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return replaced;
+      if (is_whiteout (&st))
+        {
+          cache_invalidate (x, -1);
+          if (unlinkat (dfd, comp, 0) < 0 || mkdirat (dfd, comp, 0755) < 0)
+            return mini_error_set (err, errno, "layer %s: entry `%s`: replace whiteout `%s`",
+                                   x->layer, entry, p);
+          if (set_opaque (x, dfd, comp, entry, err) < 0)
+            return -1;
+          replaced = 1;
+        }
+      if (slash == NULL)
+        return replaced;
+      *slash = '/';
+      comp = slash + 1;
+    }
+}
+
+/* Directory fd of PARENT ("" = the root) resolved inside the layer,
+   creating missing directories (0755).  The fd is borrowed from the cache:
+   valid until the next get_parent or cache_put.  */
+static int
+get_parent (struct extract *x, const char *parent, const char *entry, int *ret_fd,
+            mini_error_t *err)
+{
+  size_t i;
+  int fd;
+
+  if (parent[0] == '\0')
+    {
+      *ret_fd = x->rootfd;
+      return 0;
+    }
+  for (i = 0; i < PARENT_CACHE_SIZE; i++)
+    if (x->cache[i].path && strcmp (x->cache[i].path, parent) == 0)
+      {
+        *ret_fd = x->cache[i].fd;
+        return 0;
+      }
+  fd = safe_mkdir_p (x->rootfd, parent, 0755, err);
+  if (fd < 0 && mini_error_errno (*err) == ENOTDIR)
+    {
+      mini_error_t tmp = NULL;
+      int r = replace_whiteout_parents (x, parent, entry, &tmp);
+      if (r != 0)
+        mini_error_release (err);
+      if (r < 0)
+        {
+          *err = tmp;
+          return -1;
+        }
+      if (r > 0)
+        fd = safe_mkdir_p (x->rootfd, parent, 0755, err);
+    }
+  if (fd < 0)
+    return mini_error_wrap (err, "layer %s: entry `%s`", x->layer, entry);
+  cache_put (x, parent, fd);
+  *ret_fd = fd;
+  return 0;
+}
+
+static size_t
+hash_path (const char *s)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++)
+    {
+      h ^= (unsigned char) *s;
+      h *= 1099511628211ULL;
+    }
+  return (size_t) h;
+}
+
+/* The record for directory PATH, a new one (path set, rest zero) if none.  */
+static struct dir_meta *
+dir_meta_get (struct extract *x, const char *path)
+{
+  size_t mask, h;
+
+  if ((x->n_dirs + 1) * 2 > x->dir_index_size)
+    {
+      size_t i, size = x->dir_index_size ? x->dir_index_size * 2 : 256;
+      free (x->dir_index);
+      x->dir_index = xmalloc0 (size * sizeof (size_t));
+      x->dir_index_size = size;
+      for (i = 0; i < x->n_dirs; i++)
+        {
+          h = hash_path (x->dirs[i].path) & (size - 1);
+          while (x->dir_index[h])
+            h = (h + 1) & (size - 1);
+          x->dir_index[h] = i + 1;
+        }
+    }
+  mask = x->dir_index_size - 1;
+  for (h = hash_path (path) & mask; x->dir_index[h]; h = (h + 1) & mask)
+    {
+      struct dir_meta *d = &x->dirs[x->dir_index[h] - 1];
+      if (strcmp (d->path, path) == 0)
+        return d;
+    }
+  if (x->n_dirs == x->alloc_dirs)
+    {
+      x->alloc_dirs = x->alloc_dirs ? x->alloc_dirs * 2 : 64;
+      x->dirs = xrealloc (x->dirs, x->alloc_dirs * sizeof (*x->dirs));
+    }
+  memset (&x->dirs[x->n_dirs], 0, sizeof (*x->dirs));
+  x->dirs[x->n_dirs].path = xstrdup (path);
+  x->dir_index[h] = ++x->n_dirs;
+  return &x->dirs[x->n_dirs - 1];
+}
+
+/* Normalize tar entry name RAW: components joined by '/', without "." and
+   empty ones; "" is the layer root.  Returns NULL, or why RAW is refused.  */
+static const char *
+normalize_name (const char *raw, char **ret)
+{
+  cleanup_free char *out = NULL;
+  const char *p = raw;
+  size_t o = 0;
+
+  if (raw == NULL || raw[0] == '\0')
+    return "empty name";
+  if (raw[0] == '/')
+    return "absolute path";
+  out = xmalloc (strlen (raw) + 1);
+  while (*p)
+    {
+      const char *q = strchrnul (p, '/');
+      size_t n = q - p;
+
+      if (n == 2 && p[0] == '.' && p[1] == '.')
+        return "`..` component";
+      if (n > 0 && !(n == 1 && p[0] == '.'))
+        {
+          if (o > 0)
+            out[o++] = '/';
+          memcpy (out + o, p, n);
+          o += n;
+        }
+      p = *q ? q + 1 : q;
+    }
+  out[o] = '\0';
+  *ret = steal_pointer (&out);
+  return NULL;
+}
+
+/* Split normalized NAME: returns its last component (inside NAME) and sets
+   *RET_PARENT to a new copy of the rest ("" for the root).  */
+static const char *
+split_name (const char *name, char **ret_parent)
+{
+  const char *slash = strrchr (name, '/');
+
+  if (slash == NULL)
+    {
+      *ret_parent = xstrdup ("");
+      return name;
+    }
+  *ret_parent = xstrndup (name, slash - name);
+  return slash + 1;
+}
+
+static int
+entry_meta_get (struct extract *x, struct archive_entry *e, const char *name,
+                struct entry_meta *m, mini_error_t *err)
+{
+  la_int64_t uid = archive_entry_uid (e), gid = archive_entry_gid (e);
+
+  if (uid < 0 || uid > 0xfffffffeLL || gid < 0 || gid > 0xfffffffeLL)
+    return mini_error_set (err, EINVAL, "layer %s: entry `%s`: uid/gid %lld:%lld out of range",
+                           x->layer, name, (long long) uid, (long long) gid);
+  m->uid = uid;
+  m->gid = gid;
+  m->mode = archive_entry_perm (e) & 07777;
+  if (archive_entry_mtime_is_set (e))
+    {
+      m->times[1].tv_sec = archive_entry_mtime (e);
+      m->times[1].tv_nsec = archive_entry_mtime_nsec (e);
+    }
+  else
+    m->times[1].tv_nsec = UTIME_OMIT;
+  if (archive_entry_atime_is_set (e))
+    {
+      m->times[0].tv_sec = archive_entry_atime (e);
+      m->times[0].tv_nsec = archive_entry_atime_nsec (e);
+    }
+  else
+    m->times[0] = m->times[1];
+  return 0;
+}
+
+/* Whether chown is needed for a freshly created object.  */
+static bool
+need_chown (struct extract *x, const struct entry_meta *m)
+{
+  return !(x->fresh_owner && m->uid == x->euid && m->gid == x->egid);
+}
+
+/* A failed chown: fatal as root; skipped when unprivileged (rootless best
+   effort, like tar).  */
+static int
+chown_failed (struct extract *x, const char *name, mini_error_t *err)
+{
+  int e = errno;
+  if (!x->is_root && (e == EPERM || e == EINVAL))
+    return 0;
+  return mini_error_set (err, e, "layer %s: entry `%s`: chown", x->layer, name);
+}
+
+/* Apply the xattrs of E: with fsetxattr on FD when >= 0, else with lsetxattr
+   on BASE inside PFD (through /proc/self/fd).  */
+static int
+apply_xattrs (struct extract *x, struct archive_entry *e, int fd, int pfd, const char *base,
+              const char *name, bool reg_or_dir, mini_error_t *err)
+{
+  cleanup_free char *proc = NULL;
+  const char *xname;
+  const void *value;
+  size_t size;
+
+  if (archive_entry_xattr_reset (e) == 0)
+    return 0;
+  while (archive_entry_xattr_next (e, &xname, &value, &size) == ARCHIVE_OK)
+    {
+      int r;
+
+      if (xname == NULL || xname[0] == '\0')
+        continue;
+      /* Only whiteout entries may produce overlay metadata.  */
+      if (strncmp (xname, "trusted.overlay.", 16) == 0 || strncmp (xname, "user.overlay.", 13) == 0)
+        continue;
+      if (fd >= 0)
+        r = fsetxattr (fd, xname, value, size, 0);
+      else
+        {
+          if (proc == NULL)
+            proc = xfmt ("/proc/self/fd/%d/%s", pfd, base);
+          r = lsetxattr (proc, xname, value, size, 0);
+        }
+      if (r < 0)
+        {
+          int en = errno;
+          if (en == ENOTSUP)
+            continue;
+          if (en == EPERM && (!x->is_root || !reg_or_dir || strncmp (xname, "security.", 9) == 0))
+            continue;
+          return mini_error_set (err, en, "layer %s: entry `%s`: set xattr `%s`", x->layer, name,
+                                 xname);
+        }
+    }
+  return 0;
+}
+
+/* Make room for a new entry BASE in PFD: remove whatever is there (a
+   directory recursively).  */
+static int
+remove_existing (struct extract *x, int pfd, const char *base, const char *name,
+                 mini_error_t *err)
+{
+  struct stat st;
+
+  if (fstatat (pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      return mini_error_set (err, errno, "layer %s: entry `%s`: stat existing", x->layer, name);
+    }
+  /* Anything removed may be (or lead to) a cached parent.  */
+  cache_invalidate (x, pfd);
+  if (S_ISDIR (st.st_mode))
+    {
+      if (remove_tree_at (pfd, base, err) < 0)
+        return mini_error_wrap (err, "layer %s: entry `%s`: replace directory", x->layer, name);
+      return 0;
+    }
+  if (unlinkat (pfd, base, 0) < 0 && errno != ENOENT)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: replace existing", x->layer, name);
+  return 0;
+}
+
+static int
+extract_file (struct extract *x, struct archive *a, struct archive_entry *e, int pfd,
+              const char *base, const char *name, const struct entry_meta *m, mini_error_t *err)
+{
+  cleanup_close int fd = -1;
+  const void *buf;
+  size_t size;
+  la_int64_t off, pos = 0;
+  bool chowned = false;
+  int r;
+
+  fd = openat (pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, m->mode & 0777);
+  if (fd < 0 && errno == EEXIST)
+    {
+      if (remove_existing (x, pfd, base, name, err) < 0)
+        return -1;
+      fd = openat (pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, m->mode & 0777);
+    }
+  if (fd < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: create", x->layer, name);
+
+  while ((r = archive_read_data_block (a, &buf, &size, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+    {
+      if (off != pos)
+        {
+          /* sparse file: leave a hole */
+          if (off < pos || lseek (fd, off, SEEK_SET) < 0)
+            return mini_error_set (err, off < pos ? EINVAL : errno,
+                                   "layer %s: entry `%s`: bad data offset", x->layer, name);
+          pos = off;
+        }
+      if (size > 0 && write_all (fd, buf, size) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: write", x->layer, name);
+      pos += size;
+    }
+  if (r != ARCHIVE_EOF)
+    return -1; /* the caller reports the archive (or stream) error */
+  if (archive_entry_size_is_set (e) && pos < archive_entry_size (e)
+      && ftruncate (fd, archive_entry_size (e)) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: truncate", x->layer, name);
+
+  if (need_chown (x, m))
+    {
+      if (fchown (fd, m->uid, m->gid) < 0)
+        {
+          if (chown_failed (x, name, err) < 0)
+            return -1;
+        }
+      else
+        chowned = true;
+    }
+  /* chown clears setuid/setgid; umask may have dropped bits at creation.  */
+  if ((chowned || (m->mode & 07000) || x->umask == (mode_t) -1 || (m->mode & x->umask))
+      && fchmod (fd, m->mode) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: chmod", x->layer, name);
+  if (apply_xattrs (x, e, fd, pfd, base, name, true, err) < 0)
+    return -1;
+  if (m->times[1].tv_nsec != UTIME_OMIT && futimens (fd, m->times) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: set times", x->layer, name);
+  if (close (steal_fd (&fd)) < 0 && errno != EINTR)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: close", x->layer, name);
+  return 0;
+}
+
+static int
+extract_dir (struct extract *x, struct archive_entry *e, int pfd, const char *base,
+             const char *name, const struct entry_meta *m, mini_error_t *err)
+{
+  struct dir_meta *d;
+  struct stat st;
+  int fd;
+
+  if (base[0] == '\0')
+    {
+      /* "./": the root directory itself */
+      fd = openat (x->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      name = ".";
+    }
+  else
+    {
+      if (mkdirat (pfd, base, 0700) < 0)
+        {
+          if (errno != EEXIST)
+            return mini_error_set (err, errno, "layer %s: entry `%s`: mkdir", x->layer, name);
+          if (fstatat (pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return mini_error_set (err, errno, "layer %s: entry `%s`: stat", x->layer, name);
+          if (!S_ISDIR (st.st_mode))
+            {
+              if (remove_existing (x, pfd, base, name, err) < 0)
+                return -1;
+              if (mkdirat (pfd, base, 0700) < 0)
+                return mini_error_set (err, errno, "layer %s: entry `%s`: mkdir", x->layer, name);
+              /* `.wh.d` then `d/`: the new d replaces the lower one */
+              if (is_whiteout (&st) && set_opaque (x, pfd, base, name, err) < 0)
+                return -1;
+            }
+        }
+      fd = openat (pfd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+  if (fd < 0 || fstat (fd, &st) < 0)
+    {
+      int en = errno;
+      if (fd >= 0)
+        close (fd);
+      return mini_error_set (err, en, "layer %s: entry `%s`: open directory", x->layer, name);
+    }
+  if (archive_entry_xattr_count (e) > 0)
+    {
+      cleanup_close int rfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (rfd < 0)
+        {
+          int en = errno;
+          close (fd);
+          return mini_error_set (err, en, "layer %s: entry `%s`: open directory", x->layer, name);
+        }
+      if (apply_xattrs (x, e, rfd, -1, NULL, name, true, err) < 0)
+        {
+          close (fd);
+          return -1;
+        }
+    }
+  /* The children of this directory usually come next.  */
+  if (strcmp (name, ".") != 0)
+    cache_put (x, name, fd);
+  else
+    close (fd);
+
+  d = dir_meta_get (x, name);
+  d->dev = st.st_dev;
+  d->ino = st.st_ino;
+  d->m = *m;
+  return 0;
+}
+
+static int
+extract_symlink (struct extract *x, struct archive_entry *e, int pfd, const char *base,
+                 const char *name, const struct entry_meta *m, mini_error_t *err)
+{
+  const char *target = archive_entry_symlink (e);
+
+  if (target == NULL || target[0] == '\0')
+    return mini_error_set (err, EINVAL, "layer %s: entry `%s`: empty symlink target", x->layer,
+                           name);
+  if (symlinkat (target, pfd, base) < 0)
+    {
+      if (errno != EEXIST)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: symlink", x->layer, name);
+      if (remove_existing (x, pfd, base, name, err) < 0)
+        return -1;
+      if (symlinkat (target, pfd, base) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: symlink", x->layer, name);
+    }
+  if (need_chown (x, m) && fchownat (pfd, base, m->uid, m->gid, AT_SYMLINK_NOFOLLOW) < 0
+      && chown_failed (x, name, err) < 0)
+    return -1;
+  if (apply_xattrs (x, e, -1, pfd, base, name, false, err) < 0)
+    return -1;
+  if (m->times[1].tv_nsec != UTIME_OMIT
+      && utimensat (pfd, base, m->times, AT_SYMLINK_NOFOLLOW) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: set times", x->layer, name);
+  return 0;
+}
+
+static int
+extract_node (struct extract *x, struct archive_entry *e, int pfd, const char *base,
+              const char *name, const struct entry_meta *m, mini_error_t *err)
+{
+  mode_t type = archive_entry_filetype (e);
+  dev_t dev = 0;
+
+  if (type != AE_IFIFO)
+    dev = makedev (archive_entry_rdevmajor (e), archive_entry_rdevminor (e));
+  if (mknodat (pfd, base, type | 0600, dev) < 0)
+    {
+      if (errno != EEXIST)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: mknod", x->layer, name);
+      if (remove_existing (x, pfd, base, name, err) < 0)
+        return -1;
+      if (mknodat (pfd, base, type | 0600, dev) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: mknod", x->layer, name);
+    }
+  if (need_chown (x, m) && fchownat (pfd, base, m->uid, m->gid, AT_SYMLINK_NOFOLLOW) < 0
+      && chown_failed (x, name, err) < 0)
+    return -1;
+  if (fchmodat (pfd, base, m->mode, AT_SYMLINK_NOFOLLOW) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: chmod", x->layer, name);
+  if (apply_xattrs (x, e, -1, pfd, base, name, false, err) < 0)
+    return -1;
+  if (m->times[1].tv_nsec != UTIME_OMIT
+      && utimensat (pfd, base, m->times, AT_SYMLINK_NOFOLLOW) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: set times", x->layer, name);
+  return 0;
+}
+
+static int
+extract_hardlink (struct extract *x, const char *raw_target, int pfd, const char *base, const char *name, mini_error_t *err)
+{
+  cleanup_free char *target = NULL;
+  cleanup_free char *tparent = NULL;
+  cleanup_close int own_tpfd = -1;
+  const char *why, *tbase;
+  struct stat st, cur;
+  int tpfd = -1;
+  size_t i;
+
+  why = normalize_name (raw_target, &target);
+  if (why == NULL && target[0] == '\0')
+    why = "names the layer root";
+  if (why)
+    return mini_error_set (err, EINVAL, "layer %s: refusing hardlink `%s` to `%s`: %s", x->layer,
+                           name, raw_target, why);
+  tbase = split_name (target, &tparent);
+  if (strncmp (tbase, WHITEOUT_PREFIX, strlen (WHITEOUT_PREFIX)) == 0)
+    return mini_error_set (err, EINVAL, "layer %s: refusing hardlink `%s` to whiteout `%s`",
+                           x->layer, name, raw_target);
+
+  /* The target's parent, resolved inside the root, on a private fd (the
+     cache may be emptied below).  */
+  if (tparent[0] == '\0')
+    tpfd = x->rootfd;
+  for (i = 0; tpfd < 0 && i < PARENT_CACHE_SIZE; i++)
+    if (x->cache[i].path && strcmp (x->cache[i].path, tparent) == 0)
+      {
+        own_tpfd = fcntl (x->cache[i].fd, F_DUPFD_CLOEXEC, 3);
+        if (own_tpfd < 0)
+          return mini_error_set (err, errno, "layer %s: entry `%s`: dup", x->layer, name);
+        tpfd = own_tpfd;
+      }
+  if (tpfd < 0)
+    {
+      own_tpfd = safe_openat (x->rootfd, tparent, O_PATH | O_DIRECTORY, 0, err);
+      if (own_tpfd < 0)
+        {
+          if (mini_error_errno (*err) == ENOENT || mini_error_errno (*err) == ENOTDIR)
+            {
+              mini_error_release (err);
+              return mini_error_set (err, ENOENT,
+                                     "layer %s: entry `%s`: hardlink target `%s` is not in the "
+                                     "layer",
+                                     x->layer, name, raw_target);
+            }
+          return mini_error_wrap (err, "layer %s: entry `%s`: hardlink target", x->layer, name);
+        }
+      tpfd = own_tpfd;
+    }
+
+  if (fstatat (tpfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (errno == ENOENT)
+        return mini_error_set (err, ENOENT,
+                               "layer %s: entry `%s`: hardlink target `%s` is not in the layer",
+                               x->layer, name, raw_target);
+      return mini_error_set (err, errno, "layer %s: entry `%s`: stat hardlink target `%s`",
+                             x->layer, name, raw_target);
+    }
+  if (S_ISDIR (st.st_mode) || (S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0)))
+    return mini_error_set (err, EINVAL,
+                           "layer %s: refusing hardlink `%s` to `%s`: a directory or whiteout",
+                           x->layer, name, raw_target);
+
+  /* No AT_SYMLINK_FOLLOW: a symlink target is linked itself.  */
+  if (linkat (tpfd, tbase, pfd, base, 0) == 0)
+    return 0;
+  if (errno == EEXIST)
+    {
+      if (fstatat (pfd, base, &cur, AT_SYMLINK_NOFOLLOW) == 0 && cur.st_dev == st.st_dev
+          && cur.st_ino == st.st_ino)
+        return 0; /* already that file */
+      if (remove_existing (x, pfd, base, name, err) < 0)
+        return -1;
+      if (linkat (tpfd, tbase, pfd, base, 0) == 0)
+        return 0;
+    }
+  return mini_error_set (err, errno, "layer %s: entry `%s`: link to `%s`", x->layer, name,
+                         raw_target);
+}
+
+/* dir/.wh.NAME: a 0:0 character device NAME, unless this layer has NAME
+   (then an opaque directory, or nothing).  */
+static int
+extract_whiteout (struct extract *x, int pfd, const char *target, const char *name,
+                  mini_error_t *err)
+{
+  struct stat st;
+
+  if (mknodat (pfd, target, S_IFCHR | 0, makedev (0, 0)) == 0)
+    return 0;
+  if (errno != EEXIST)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: create whiteout `%s`", x->layer,
+                           name, target);
+  /* Content of this layer stays (layer.md); a directory of this layer must
+     still hide the lower one it replaces, instead of merging with it.  */
+  if (fstatat (pfd, target, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode))
+    return set_opaque (x, pfd, target, name, err);
+  return 0;
+}
+
+static int
+extract_entry (struct extract *x, struct archive *a, struct archive_entry *e, mini_error_t *err)
+{
+  const char *raw = archive_entry_pathname (e);
+  const char *hardlink = archive_entry_hardlink (e);
+  mode_t type = archive_entry_filetype (e);
+  cleanup_free char *name = NULL;
+  cleanup_free char *parent = NULL;
+  struct entry_meta m;
+  const char *why, *base;
+  int pfd;
+
+  why = normalize_name (raw, &name);
+  if (why)
+    return mini_error_set (err, EINVAL, "layer %s: refusing entry `%s`: %s", x->layer,
+                           raw ? raw : "", why);
+
+  /* Top-level aufs metadata (.wh..wh.plnk, .wh..wh.aufs...) is skipped, as
+     Docker does.  */
+  if (strncmp (name, WHITEOUT_META_PREFIX, strlen (WHITEOUT_META_PREFIX)) == 0
+      && strcmp (name, WHITEOUT_OPAQUE) != 0)
+    return 0;
+
+  base = split_name (name, &parent);
+
+  if (strncmp (base, WHITEOUT_PREFIX, strlen (WHITEOUT_PREFIX)) == 0)
+    {
+      const char *target = base + strlen (WHITEOUT_PREFIX);
+
+      if (hardlink)
+        return mini_error_set (err, EINVAL, "layer %s: refusing entry `%s`: hardlink whiteout",
+                               x->layer, name);
+      if (strcmp (base, WHITEOUT_OPAQUE) == 0)
+        {
+          if (get_parent (x, parent, name, &pfd, err) < 0)
+            return -1;
+          return set_opaque (x, pfd, NULL, name, err);
+        }
+      if (strncmp (base, WHITEOUT_META_PREFIX, strlen (WHITEOUT_META_PREFIX)) == 0)
+        return 0; /* other aufs metadata */
+      if (target[0] == '\0' || strcmp (target, ".") == 0 || strcmp (target, "..") == 0)
+        return mini_error_set (err, EINVAL, "layer %s: refusing whiteout `%s`: invalid name",
+                               x->layer, name);
+      if (get_parent (x, parent, name, &pfd, err) < 0)
+        return -1;
+      return extract_whiteout (x, pfd, target, name, err);
+    }
+
+  if (base[0] == '\0')
+    {
+      /* The root itself ("./").  */
+      if (hardlink || type != AE_IFDIR)
+        return mini_error_set (err, EINVAL, "layer %s: refusing entry `%s`: the root must be a "
+                               "directory", x->layer, raw);
+      if (entry_meta_get (x, e, name, &m, err) < 0)
+        return -1;
+      return extract_dir (x, e, x->rootfd, base, name, &m, err);
+    }
+
+  if (get_parent (x, parent, name, &pfd, err) < 0)
+    return -1;
+
+  if (hardlink)
+    return extract_hardlink (x, hardlink, pfd, base, name, err);
+
+  if (entry_meta_get (x, e, name, &m, err) < 0)
+    return -1;
+  switch (type)
+    {
+    case AE_IFREG:
+      return extract_file (x, a, e, pfd, base, name, &m, err);
+    case AE_IFDIR:
+      return extract_dir (x, e, pfd, base, name, &m, err);
+    case AE_IFLNK:
+      return extract_symlink (x, e, pfd, base, name, &m, err);
+    case AE_IFCHR:
+    case AE_IFBLK:
+    case AE_IFIFO:
+      return extract_node (x, e, pfd, base, name, &m, err);
+    default:
+      return mini_error_set (err, EINVAL, "layer %s: entry `%s`: unsupported type 0%o", x->layer,
+                             name, (unsigned) type);
+    }
+}
+
+/* Directory metadata last, deepest (latest created) first, so that a 0555
+   directory still received its contents and no mtime is disturbed.  */
+static int
+finish_dirs (struct extract *x, mini_error_t *err)
+{
+  size_t i;
+
+  cache_invalidate (x, -1);
+  for (i = x->n_dirs; i-- > 0;)
+    {
+      struct dir_meta *d = &x->dirs[i];
+      mini_error_t tmp = NULL;
+      cleanup_close int fd = -1;
+      struct stat st;
+
+      fd = safe_openat (x->rootfd, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, &tmp);
+      if (fd < 0)
+        {
+          int en = mini_error_errno (tmp);
+          if (en == ENOENT || en == ENOTDIR || en == ELOOP)
+            {
+              /* replaced by a later entry */
+              mini_error_release (&tmp);
+              continue;
+            }
+          *err = tmp;
+          return mini_error_wrap (err, "layer %s: directory `%s`", x->layer, d->path);
+        }
+      if (fstat (fd, &st) < 0)
+        return mini_error_set (err, errno, "layer %s: directory `%s`: stat", x->layer, d->path);
+      if (st.st_dev != d->dev || st.st_ino != d->ino)
+        continue; /* replaced by a later entry */
+      if ((st.st_uid != d->m.uid || st.st_gid != d->m.gid) && fchown (fd, d->m.uid, d->m.gid) < 0
+          && chown_failed (x, d->path, err) < 0)
+        return -1;
+      if (fchmod (fd, d->m.mode) < 0)
+        return mini_error_set (err, errno, "layer %s: directory `%s`: chmod", x->layer, d->path);
+      if (d->m.times[1].tv_nsec != UTIME_OMIT && futimens (fd, d->m.times) < 0)
+        return mini_error_set (err, errno, "layer %s: directory `%s`: set times", x->layer,
+                               d->path);
+    }
+  return 0;
+}
+
+static int
+archive_failed (struct archive *a, struct stream *st, const char *layer, const char *what,
+                mini_error_t *err)
+{
+  /* A producer failure (decompression, size limit) is the real cause.  */
+  pthread_mutex_lock (&st->lock);
+  if (st->done && st->perr)
+    {
+      *err = steal_pointer (&st->perr);
+      pthread_mutex_unlock (&st->lock);
+      return -1;
+    }
+  pthread_mutex_unlock (&st->lock);
+  return mini_error_set (err, archive_errno (a) > 0 ? archive_errno (a) : EINVAL,
+                         "layer %s: %s: %s", layer, what,
+                         archive_error_string (a) ?: "unknown error");
+}
+
+int
+unpack_layer_apply (int blob_fd, int layer_dirfd, const char *expected_diff_id,
+                    const char *layer_digest, const struct unpack_limits *limits,
+                    mini_error_t *err)
+{
+  const char *layer = layer_name (layer_digest);
+  uint64_t max_entries = limits && limits->max_entries ? limits->max_entries
+                                                       : UNPACK_DEFAULT_MAX_ENTRIES;
+  uint64_t max_bytes = limits && limits->max_bytes ? limits->max_bytes : UNPACK_DEFAULT_MAX_BYTES;
+  cleanup_stream struct stream st = { 0 };
+  cleanup_extract struct extract x = { 0 };
+  cleanup_archive struct archive *inner = NULL;
+  struct archive_entry *entry;
+  uint64_t n_entries = 0;
+  char digest[72];
+  struct stat root_st;
+  size_t i;
+  int r;
+
+  if (expected_diff_id && !digest_is_valid (expected_diff_id))
+    return mini_error_set (err, EINVAL, "layer %s: invalid diff_id `%s`", layer,
+                           expected_diff_id);
+  if (fstat (layer_dirfd, &root_st) < 0)
+    return mini_error_set (err, errno, "layer %s: stat layer directory", layer);
+
+  x.rootfd = layer_dirfd;
+  x.layer = layer;
+  x.euid = geteuid ();
+  x.egid = getegid ();
+  x.is_root = x.euid == 0;
+  /* New objects get euid:egid unless the group is inherited (a setgid
+     root, or a "grpid" mount with a root of another group).  */
+  x.fresh_owner = !(root_st.st_mode & S_ISGID) && root_st.st_gid == x.egid;
+  x.umask = current_umask ();
+  x.orphan_fd = -1;
+  for (i = 0; i < PARENT_CACHE_SIZE; i++)
+    x.cache[i].fd = -1;
+
+  if (stream_start (&st, blob_fd, max_bytes, layer, err) < 0)
+    return -1;
+
+  inner = archive_read_new ();
+  if (inner == NULL)
+    return mini_error_set (err, ENOMEM, "layer %s: archive_read_new", layer);
+  archive_read_support_format_tar (inner);
+  archive_read_support_format_empty (inner);
+  if (archive_read_open (inner, &st, NULL, stream_read_cb, NULL) != ARCHIVE_OK)
+    return archive_failed (inner, &st, layer, "not a tar archive", err);
+
+  for (;;)
+    {
+      r = archive_read_next_header (inner, &entry);
+      if (r == ARCHIVE_EOF)
+        break;
+      if (r < ARCHIVE_WARN)
+        return archive_failed (inner, &st, layer, "read tar header", err);
+      if (++n_entries > max_entries)
+        return mini_error_set (err, EFBIG,
+                               "layer %s: too many entries (more than %llu); refusing "
+                               "(decompression bomb?)",
+                               layer, (unsigned long long) max_entries);
+      r = extract_entry (&x, inner, entry, err);
+      if (x.orphan_fd >= 0)
+        {
+          close (x.orphan_fd);
+          x.orphan_fd = -1;
+        }
+      if (r < 0)
+        {
+          if (*err == NULL)
+            return archive_failed (inner, &st, layer, "read tar data", err);
+          return -1;
+        }
+    }
+
+  if (finish_dirs (&x, err) < 0)
+    return -1;
+  if (stream_finish (&st, digest, err) < 0)
+    return -1;
+  if (expected_diff_id && strcmp (digest, expected_diff_id) != 0)
+    return mini_error_set (err, EINVAL, "layer %s: diff_id mismatch: expected %s, got %s", layer,
+                           expected_diff_id, digest);
+  return 0;
+}

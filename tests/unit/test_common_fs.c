@@ -13,9 +13,11 @@ setup (void)
 {
   strcpy (tmpdir, "/tmp/mini-test-XXXXXX");
   ck_assert_ptr_nonnull (mkdtemp (tmpdir));
-  ck_assert_int_eq (mkdirat (AT_FDCWD, xfmt ("%s/root", tmpdir), 0755), 0);
-  ck_assert_int_eq (mkdirat (AT_FDCWD, xfmt ("%s/outside", tmpdir), 0755), 0);
-  rootfd = open (xfmt ("%s/root", tmpdir), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *root = xfmt ("%s/root", tmpdir);
+  cleanup_free char *outside = xfmt ("%s/outside", tmpdir);
+  ck_assert_int_eq (mkdirat (AT_FDCWD, root, 0755), 0);
+  ck_assert_int_eq (mkdirat (AT_FDCWD, outside, 0755), 0);
+  rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   ck_assert_int_ge (rootfd, 0);
 }
 
@@ -58,7 +60,10 @@ check_escapes (bool fallback)
   ck_assert_int_lt (fd, 0);
   ck_assert_int_eq (mini_error_errno (err), ENOENT);
   mini_error_release (&err);
-  ck_assert_int_ne (fstatat (AT_FDCWD, xfmt ("%s/x", outside), &st, 0), 0);
+  {
+    cleanup_free char *x = xfmt ("%s/x", outside);
+    ck_assert_int_ne (fstatat (AT_FDCWD, x, &st, 0), 0);
+  }
 
   /* ".." never leaves the root.  */
   fd = safe_openat (rootfd, "../../../../created", O_RDONLY, 0, &err);
@@ -98,6 +103,7 @@ START_TEST (test_atomic_write)
   ck_assert_int_eq (read_file_at (dfd, "f", &buf, &len, 0, &err), 0);
   ck_assert_uint_eq (len, 6);
   ck_assert_str_eq (buf, "world!");
+  free (buf);
   /* No temporary left.  */
   ck_assert_int_eq (remove_tree_at (dfd, "f", &err), 0);
   ck_assert_int_lt (read_file_at (dfd, "missing", &buf, &len, 0, &err), 0);
@@ -136,14 +142,22 @@ START_TEST (test_errors)
 }
 END_TEST
 
+static void
+check_str (char *got, const char *want)
+{
+  ck_assert_str_eq (got, want);
+  free (got);
+}
+
 START_TEST (test_human)
 {
-  ck_assert_str_eq (human_duration (0), "Less than a second");
-  ck_assert_str_eq (human_duration (5), "5 seconds");
-  ck_assert_str_eq (human_duration (90), "About a minute");
-  ck_assert_str_eq (human_duration (600), "10 minutes");
-  ck_assert_str_eq (human_size (4261000), "4.261MB");
-  ck_assert_str_eq (human_size (999), "999B");
+  check_str (human_duration (0), "Less than a second");
+  check_str (human_duration (5), "5 seconds");
+  check_str (human_duration (90), "About a minute");
+  check_str (human_duration (600), "10 minutes");
+  check_str (human_duration (7200), "2 hours");
+  check_str (human_size (4261000), "4.261MB");
+  check_str (human_size (999), "999B");
 }
 END_TEST
 

@@ -17,7 +17,8 @@ setup (void)
   mini_error_t err = NULL;
   strcpy (tmpdir, "/tmp/mini-store-XXXXXX");
   ck_assert_ptr_nonnull (mkdtemp (tmpdir));
-  ck_assert_int_eq (store_open (xfmt ("%s/root", tmpdir), &st, &err), 0);
+  cleanup_free char *root = xfmt ("%s/root", tmpdir);
+  ck_assert_int_eq (store_open (root, &st, &err), 0);
 }
 
 static void
@@ -98,6 +99,7 @@ START_TEST (test_refs)
   mini_error_release (&err);
   ck_assert_int_eq (store_ref_get (st, "docker.io/library/busybox:latest", &m, &err), 0);
   ck_assert_str_eq (m, BB_AMD64);
+  free (m);
   ck_assert_int_eq (store_ref_list (st, &refs, &n, &err), 0);
   ck_assert_uint_eq (n, 2);
   store_refs_free (refs, n);
@@ -121,7 +123,8 @@ START_TEST (test_image_parse)
   char *m = slurp (BUSYBOX "1cfa4e2b09e127b9c4ed43578d3f3c18e7d44ea47b9ea98475c0cbe9086525f8", &mlen);
   json_t *j = json_loadb (m, mlen, 0, NULL);
   const char *cd = json_string_value (json_object_get (json_object_get (j, "config"), "digest"));
-  char *c = slurp (xfmt (BUSYBOX "%s", digest_hex (cd)), &clen);
+  cleanup_free char *cpath = xfmt (BUSYBOX "%s", digest_hex (cd));
+  char *c = slurp (cpath, &clen);
 
   ck_assert_int_eq (store_image_parse (BB_AMD64, m, mlen, c, clen, &img, &err), 0);
   ck_assert_uint_eq (img->n_layers, 1);
@@ -142,6 +145,8 @@ START_TEST (test_image_parse)
   ck_assert_int_lt (store_image_parse (BB_AMD64, "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\"}", 55, c, clen, &img, &err), 0);
   mini_error_release (&err);
   json_decref (j);
+  free (m);
+  free (c);
 }
 END_TEST
 
@@ -171,7 +176,8 @@ START_TEST (test_containers)
   c->argv = strv_dup ((char *[]){ "sh", "-c", "sleep 1", NULL });
   ck_assert_int_eq (store_container_create (st, c, &err), 0);
   ck_assert_uint_eq (strlen (c->id), 64);
-  ck_assert_str_eq (c->hostname, xstrndup (c->id, 12));
+  ck_assert_int_eq (strncmp (c->hostname, c->id, 12), 0);
+  ck_assert_uint_eq (strlen (c->hostname), 12);
 
   d->name = xstrdup ("web");
   ck_assert_int_lt (store_container_create (st, d, &err), 0);
@@ -190,7 +196,10 @@ START_TEST (test_containers)
   ck_assert_str_eq (l->id, c->id);
   ck_assert_str_eq (l->argv[2], "sleep 1");
   store_container_free (l);
-  ck_assert_int_eq (store_container_load (st, xstrndup (c->id, 12), &l, &err), 0);
+  {
+    cleanup_free char *prefix = xstrndup (c->id, 12);
+    ck_assert_int_eq (store_container_load (st, prefix, &l, &err), 0);
+  }
   store_container_free (l);
   ck_assert_int_lt (store_container_load (st, "nosuch", &l, &err), 0);
   ck_assert_int_eq (mini_error_errno (err), ENOENT);
@@ -229,6 +238,7 @@ START_TEST (test_layers)
   ck_assert_int_eq (store_layer_begin (st, &fd, &tmp, &err), 0);
   close (fd);
   ck_assert_int_eq (store_layer_commit (st, tmp, chain, &err), 0);
+  free (tmp);
   ck_assert_int_eq (count_dir ("layers"), 1);
 }
 END_TEST

@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# mini run: namespaces, exit codes, process options, isolation.
+
+# shellcheck disable=SC2016  # $VARS in single quotes are for the container shell
+load helpers
+
+@test "run: ps sees only itself, as PID 1" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm "$IMG" ps
+  expect_status 0
+  expect_output_matches "^ *PID +USER +TIME +COMMAND"
+  ((${#lines[@]} == 2)) || { show_run; fail_test "expected header + 1 process line"; }
+  [[ ${lines[1]} =~ ^\ *1\ +[^\ ]+\ +[0-9:]+\ +ps$ ]] || { show_run; fail_test "PID 1 is not ps"; }
+}
+
+@test "run: --pid host sees the host's processes" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm --pid host "$IMG" ps
+  expect_status 0
+  ((${#lines[@]} > 5)) || { show_run; fail_test "expected many processes"; }
+  awk 'NR > 1 { print $1 }' <<<"$output" | grep -qx "$$" ||
+    { show_run; fail_test "PID $$ of the test shell is not listed"; }
+  # PID 1 is the host's init, not ps.
+  [[ ! ${lines[1]} =~ ^\ *1\ +[^\ ]+\ +[0-9:]+\ +ps$ ]] || { show_run; fail_test "ps is PID 1"; }
+}
+
+@test "run: exit status of the command is returned" {
+  pull_quiet "$IMG"
+  run mini run --rm "$IMG" sh -c 'exit 3'
+  expect_status 3
+}
+
+@test "run: missing command exits 127" {
+  pull_quiet "$IMG"
+  run mini run --rm "$IMG" nosuchcmd
+  expect_status 127
+  expect_output_contains nosuchcmd
+}
+
+@test "run: non-executable command exits 126" {
+  pull_quiet "$IMG"
+  run mini run --rm "$IMG" /etc/passwd
+  expect_status 126
+}
+
+@test "run: command killed by a signal exits 128+n" {
+  pull_quiet "$IMG"
+  # With --pid host the shell is not a namespace init, so SIGKILL to itself takes effect.
+  run mini run --rm --pid host "$IMG" sh -c 'kill -9 $$'
+  expect_status 137
+  run mini run --rm --pid host "$IMG" sh -c 'kill -TERM $$'
+  expect_status 143
+}
+
+@test "run: -e sets environment variables" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm -e FOO=bar -e EMPTY= "$IMG" sh -c 'echo "$FOO"; echo "[$EMPTY]"; echo "$PATH"'
+  expect_status 0
+  expect_equal "${lines[0]}" bar
+  expect_equal "${lines[1]}" "[]"
+  expect_equal "${lines[2]}" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+}
+
+@test "run: -w sets the working directory, creating it if missing" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm -w /tmp "$IMG" pwd
+  expect_status 0
+  expect_equal "$output" /tmp
+  run --separate-stderr mini run --rm -w /does/not/exist "$IMG" pwd
+  expect_status 0
+  expect_equal "$output" /does/not/exist
+  run --separate-stderr mini run --rm "$IMG" pwd
+  expect_status 0
+  expect_equal "$output" /
+}
+
+@test "run: --entrypoint replaces the image entrypoint" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm --entrypoint /bin/echo "$IMG" hi
+  expect_status 0
+  expect_equal "$output" hi
+}
+
+@test "run: the default command is the image's Cmd" {
+  pull_quiet "$IMG"
+  # busybox's Cmd is ["sh"]; with stdin at EOF it exits 0 at once.
+  run mini run --rm "$IMG" </dev/null
+  expect_status 0
+  run mini run -d --name dc "$IMG"
+  expect_status 0
+  wait_until 10 container_exited dc
+  expect_equal "$(container_exit_code dc)" 0
+  run mini ps -a --no-trunc
+  [[ $(awk '$NF == "dc"' <<<"$output") == *sh* ]] || { show_run; fail_test "COMMAND of dc is not sh"; }
+}
+
+@test "run: hostname is the first 12 hex digits of the container ID" {
+  local id
+  pull_quiet "$IMG"
+  run --separate-stderr mini run -d --name hn "$IMG" hostname
+  expect_status 0
+  id=$output
+  [[ $id =~ ^[0-9a-f]{64}$ ]] || { show_run; fail_test "run -d did not print a 64-hex ID"; }
+
+  wait_until 10 container_exited hn
+  run --separate-stderr mini logs "$id"
+  expect_status 0
+  expect_equal "$output" "${id:0:12}"
+
+  run mini ps -a --no-trunc
+  expect_output_matches "^$id "
+}
+
+@test "run: --net none has only a loopback interface, and it is up" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm --net none "$IMG" cat /proc/net/dev
+  expect_status 0
+  expect_equal "$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' <<<"$output")" lo
+
+  run --separate-stderr mini run --rm --net none "$IMG" ip link show lo
+  expect_status 0
+  expect_output_matches "<[^>]*UP[^>]*>"
+}
+
+@test "run: the default network is private too" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm "$IMG" cat /proc/net/dev
+  expect_status 0
+  expect_equal "$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' <<<"$output")" lo
+}
+
+@test "run: --net host shares the host's interfaces" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm --net host "$IMG" cat /proc/net/dev
+  expect_status 0
+  expect_equal "$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' <<<"$output" | sort)" \
+    "$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/dev | sort)"
+}
+
+@test "run: /sys is read-only" {
+  pull_quiet "$IMG"
+  run mini run --rm "$IMG" touch /sys/x
+  expect_status 1
+  expect_output_imatches "read-only"
+  run --separate-stderr mini run --rm "$IMG" sh -c 'awk "\$2 == \"/sys\" { print \$4 }" /proc/mounts'
+  expect_status 0
+  [[ $output =~ (^|,)ro(,|$) ]] || { show_run; fail_test "/sys not mounted ro"; }
+}
+
+@test "run: the rootfs is writable and private to the container" {
+  pull_quiet "$IMG"
+  run mini run --rm "$IMG" sh -c 'echo hello >/created-by-test && cat /created-by-test'
+  expect_status 0
+  expect_output_contains hello
+  run mini run --rm "$IMG" test -e /created-by-test
+  expect_status 1
+}
+
+@test "run: pulls a missing image automatically" {
+  [[ -z $(blob_snapshot) ]] || fail_test "fresh root already has blobs"
+  run mini run --rm "$IMG" echo pulled-and-ran
+  expect_status 0
+  expect_output_contains pulled-and-ran
+  run mini images
+  expect_status 0
+  expect_output_contains "$IMG"
+}
+
+@test "run: a failed run leaves no mount behind" {
+  pull_quiet "$IMG"
+  run mini run --rm "$IMG" nosuchcmd
+  expect_status 127
+  no_mounts_left || fail_test "mounts left:" "$(mounts_under "$MINI_ROOT_DIR")"
+  run --separate-stderr mini ps -aq
+  expect_status 0
+  expect_equal "$output" ""
+
+  run mini run --name failed "$IMG" nosuchcmd
+  expect_status 127
+  no_mounts_left || fail_test "mounts left:" "$(mounts_under "$MINI_ROOT_DIR")"
+}
+
+@test "run: --rm removes the container after it exits" {
+  pull_quiet "$IMG"
+  run mini run --rm --name gone "$IMG" true
+  expect_status 0
+  run mini ps -a
+  expect_status 0
+  expect_output_not_contains gone
+  no_mounts_left || fail_test "mounts left:" "$(mounts_under "$MINI_ROOT_DIR")"
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install every build and test dependency of mini on Debian 12 (run as root).
+# Idempotent: when everything is already installed, apt is not touched at all.
+set -euo pipefail
+
+PACKAGES=(
+  meson ninja-build pkg-config gcc
+  libcurl4-openssl-dev libjansson-dev libarchive-dev libssl-dev
+  check bats
+  docker-registry skopeo
+  curl iproute2 procps util-linux
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+  if [[ $status != ii* ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if ((EUID != 0)); then
+  echo "deps.sh: missing packages: ${missing[*]}; run this script as root to install them" >&2
+  exit 1
+fi
+
+echo "deps.sh: installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+
+# Packages such as docker-registry start a system service from their postinst
+# (listening on all interfaces, with htpasswd auth).  We only ever run our own
+# loopback instances, so forbid service starts while installing.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+  "${missing[@]}"

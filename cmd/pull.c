@@ -1,5 +1,6 @@
 /* mini - `mini pull` and `mini images`. */
 #include "cmd/cmd.h"
+#include "unpack/unpack.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -46,6 +47,20 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
   ret = pull_image (cmd_store (g), ref, &o, &res, err);
   if (ret < 0)
     return ret;
+  /* Like docker pull: the image is ready to run when pull returns, its
+     layers extracted into the layer store.  */
+  {
+    struct store_image *img = NULL;
+    ret = store_image_load (g->store, res->manifest_digest, &img, err);
+    if (ret == 0)
+      ret = unpack_image (g->store, img, NULL, err);
+    store_image_free (img);
+    if (ret < 0)
+      {
+        pull_result_free (res);
+        return mini_error_wrap (err, "unpack %s", refstr);
+      }
+  }
   fam = cmd_familiar_ref (refstr);
   fprintf (out, "Digest: %s\n", res->digest);
   if (res->blobs_fetched > 0)

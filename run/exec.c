@@ -158,6 +158,7 @@ run_container_exec (struct store *s, struct store_container *c, char **argv, cha
       p.user = c->user;
       p.cwd = cwd ? cwd : (c->working_dir ? c->working_dir : "/");
       p.cwd_status = RUN_STATUS_CANNOT_EXEC;
+      p.seccomp_unconfined = c->seccomp_unconfined;
       proc_exec (&p, sync_child);
     }
   {
@@ -186,7 +187,7 @@ run_container_exec (struct store *s, struct store_container *c, char **argv, cha
       signals_restore (&st);
       return -1;
     }
-  *ret_status = wait_forward (pid, pidfd);
+  *ret_status = wait_forward (pid, pidfd, false);
   signals_restore (&st);
   return 0;
 }

@@ -431,6 +431,11 @@ proc_exec (const struct proc_spec *p, int sync_fd)
       child_fail (sync_fd, p->cwd_status, err);
     }
 
+  /* Docker's default seccomp profile.  Loading it needs CAP_SYS_ADMIN (no
+     no_new_privs, as in Docker), so it goes in before the capabilities are
+     dropped (runc's order); the calls left until execve are all allowed. */
+  if (! p->seccomp_unconfined && seccomp_profile_apply (&err) < 0)
+    child_fail (sync_fd, RUN_STATUS_ENGINE_ERROR, err);
   if (drop_bounding (&err) < 0)
     child_fail (sync_fd, RUN_STATUS_ENGINE_ERROR, err);
   if (setgroups (u.n_groups, u.groups) < 0)

@@ -441,12 +441,27 @@ mount_overlay_fsconfig (const struct rootfs_config *cfg, const char *target, min
   return 0;
 }
 
+/* The overlay of the layers on TARGET: mount (2) when the options fit in
+   a page, else the new mount API. */
+static int
+mount_overlay (const struct rootfs_config *cfg, const char *target, mini_error_t *err)
+{
+  if (cfg->overlay_opts)
+    {
+      if (mount ("overlay", target, "overlay", 0, cfg->overlay_opts) < 0)
+        return mini_error_set (err, errno, "mount overlay rootfs");
+      return 0;
+    }
+  return mount_overlay_fsconfig (cfg, target, err);
+}
+
 int
 rootfs_setup (const struct rootfs_config *cfg, mini_error_t *err)
 {
   cleanup_close int ctr_dirfd = -1;
   cleanup_close int rootfd = -1;
   cleanup_free char *target = NULL;
+  bool use_vfs = false;
 
   umask (0);
 
@@ -461,13 +476,26 @@ rootfs_setup (const struct rootfs_config *cfg, mini_error_t *err)
   if (ctr_dirfd < 0)
     return mini_error_set (err, errno, "open the container directory");
   target = xfmt ("%s/rootfs", cfg->ctr_rel);
-  if (cfg->overlay_opts)
+  if (cfg->storage != STORAGE_VFS && mount_overlay (cfg, target, err) < 0)
     {
-      if (mount ("overlay", target, "overlay", 0, cfg->overlay_opts) < 0)
-        return mini_error_set (err, errno, "mount overlay rootfs");
+      if (cfg->storage == STORAGE_OVERLAY)
+        return -1;
+      /* No overlay here (kernel, file system of the store): a copy. */
+      mini_error_release (err);
+      use_vfs = true;
     }
-  else if (mount_overlay_fsconfig (cfg, target, err) < 0)
-    return -1;
+  if (cfg->storage == STORAGE_VFS || use_vfs)
+    {
+      cleanup_close int layers_fd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+      if (layers_fd < 0)
+        return mini_error_set (err, errno, "open %s", cfg->layers_dir);
+      if (vfs_prepare_rootfs (layers_fd, cfg->lowers, ctr_dirfd, err) < 0)
+        return -1;
+      /* pivot_root needs a mount point */
+      if (mount (target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return mini_error_set (err, errno, "bind the rootfs");
+    }
 
   rootfd = openat (ctr_dirfd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (rootfd < 0)

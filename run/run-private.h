@@ -50,13 +50,15 @@ struct proc_spec
   const char *user;  /* "name|uid[:group|gid]" or NULL for root */
   const char *cwd;   /* absolute; chdir'd before dropping privileges */
   int cwd_status;    /* ret_status to report when chdir fails */
+  bool seccomp_unconfined; /* true: no seccomp filter (--security-opt seccomp=unconfined) */
 };
 
 /* Reset every signal disposition to default and unblock everything. */
 void child_reset_signals (void);
 
 /* In the container (after pivot_root or setns into its mount namespace):
-   resolve the user from /etc/passwd and /etc/group, chdir, drop
+   resolve the user from /etc/passwd and /etc/group, chdir, load Docker's
+   default seccomp profile (unless P->seccomp_unconfined), drop
    capabilities to Docker's set, switch user, close every fd >= 3 on exec and
    execve P->argv[0] looked up in the container's PATH.  Reports failures on
    SYNC_FD (which must be close-on-exec) and _exits; never returns. */
@@ -64,6 +66,83 @@ __attribute__ ((noreturn)) void proc_exec (const struct proc_spec *p, int sync_f
 
 /* Bring the loopback interface up in the current network namespace. */
 int loopback_up (mini_error_t *err);
+
+/* ---------------------------------------------------------------- seccomp (seccomp.c) */
+
+/* How Docker's default profile treats one syscall (run/seccomp-syscalls.h
+   has the list and what each rule means). */
+enum seccomp_rule
+{
+  SECCOMP_RULE_ALLOW,       /* whatever the arguments */
+  SECCOMP_RULE_SOCKET,      /* unless the family is AF_VSOCK */
+  SECCOMP_RULE_PERSONALITY, /* only 0x0, 0x8, 0x20000, 0x20008, 0xffffffff */
+  SECCOMP_RULE_CLONE,       /* unless a CLONE_NEW* namespace flag is set */
+  SECCOMP_RULE_ENOSYS,      /* fails with ENOSYS (clone3) */
+};
+
+struct seccomp_syscall
+{
+  uint32_t nr;    /* syscall number of the table's ABI */
+  uint8_t rule;   /* enum seccomp_rule */
+};
+
+/* The profile's syscalls, one table per ABI, in no particular order
+   (seccomp-table.c): the native ABI's, and on x86_64 hosts the i386 and x32
+   ABIs' (empty elsewhere).  *_len excludes the { 0, 0 } terminator. */
+extern const struct seccomp_syscall seccomp_table_native[];
+extern const size_t seccomp_table_native_len;
+extern const struct seccomp_syscall seccomp_table_i386[];
+extern const size_t seccomp_table_i386_len;
+extern const struct seccomp_syscall seccomp_table_x32[];
+extern const size_t seccomp_table_x32_len;
+
+struct sock_filter;
+
+/* Docker's default seccomp profile as a classic BPF program for
+   SECCOMP_SET_MODE_FILTER: the architecture check (native ABI; on x86_64
+   also i386 and x32, as Docker allows them; any other architecture kills
+   the process), then per ABI a binary search over the syscall number.
+   Denied syscalls fail with EPERM; syscalls numbered above the highest one
+   the profile names fail with ENOSYS (runc does the same so that libc falls
+   back when the kernel is newer than the profile).  On success returns 0
+   with *RET_PROG (caller frees) of *RET_LEN instructions.  ENOTSUP when
+   mini has no table for this architecture. */
+int seccomp_profile_build (struct sock_filter **ret_prog, size_t *ret_len, mini_error_t *err);
+
+/* Load the default profile into the calling thread with seccomp
+   (SECCOMP_SET_MODE_FILTER) (prctl (PR_SET_SECCOMP) on kernels without
+   seccomp (2)).  The caller needs CAP_SYS_ADMIN or no_new_privs set; the
+   filter then applies to it and to everything it execs or forks.  On a
+   kernel built without seccomp (prctl (PR_GET_SECCOMP) fails with EINVAL)
+   nothing is loaded and 0 is returned, as Docker does.  Errors: those of
+   seccomp_profile_build, or the errno of the load. */
+int seccomp_profile_apply (mini_error_t *err);
+
+/* ---------------------------------------------------------------- storage (storage.c) */
+
+enum storage_driver
+{
+  STORAGE_AUTO = 0, /* overlay, falling back to vfs */
+  STORAGE_OVERLAY,
+  STORAGE_VFS,
+};
+
+/* The driver of the container whose directory is CTR_DIRFD: STORAGE_VFS
+   once its rootfs/ is a complete copy, else what
+   run_container_set_storage_driver recorded (STORAGE_AUTO when nothing). */
+enum storage_driver storage_driver_get (int ctr_dirfd);
+
+/* Copy the layer directories LOWERS (overlay form, topmost first, relative
+   to BASE_DIRFD or absolute) bottom-most first onto the directory
+   DST_DIRFD: a 0:0 character device removes the path, an opaque directory
+   first loses what was below it, hardlinks within a layer are kept, file
+   data is reflinked when possible (else copy_file_range), owners, modes,
+   times and xattrs (not overlay ones) follow.  Nothing is followed. */
+int vfs_flatten_layers (int base_dirfd, char *const *lowers, int dst_dirfd, mini_error_t *err);
+
+/* vfs driver: unless containers/<id>/vfs-rootfs says it was done, empty
+   CTR_DIRFD/rootfs, flatten LOWERS into it and create the marker. */
+int vfs_prepare_rootfs (int base_dirfd, char *const *lowers, int ctr_dirfd, mini_error_t *err);
 
 /* ---------------------------------------------------------------- rootfs (rootfs.c) */
 
@@ -79,6 +158,7 @@ struct rootfs_config
   const char *working_dir;
   bool net_host;
   bool pid_host;
+  int storage;              /* enum storage_driver (storage.c) */
 };
 
 /* In a fresh mount namespace: make every mount private, mount the overlay,
@@ -104,9 +184,12 @@ void signals_block (struct signal_state *st);
 void signals_restore (struct signal_state *st);
 
 /* Wait for child PID (PIDFD may be -1) to exit, forwarding the signals that
-   signals_block blocked.  Returns the Docker-style status (128+n for signal
-   n). */
-int wait_forward (pid_t pid, int pidfd);
+   signals_block blocked.  NS_INIT: PID is the init (PID 1) of its own PID
+   namespace, which the kernel shields from signals it does not handle; a
+   forwarded SIGINT/SIGTERM/SIGHUP/SIGQUIT it neither catches nor ignores is
+   turned into SIGKILL and reported as 128+n of the original signal.
+   Returns the Docker-style status (128+n for signal n). */
+int wait_forward (pid_t pid, int pidfd, bool ns_init);
 
 /* Docker-style status from a waitpid status. */
 int status_from_wait (int wstatus);

@@ -112,4 +112,44 @@ int run_container_remove (struct store *s, struct store_container *c, bool force
    to its number; -1 when unknown or out of range. */
 int run_signal_parse (const char *s);
 
+/* ---------------------------------------------------------------- storage */
+
+/* Storage drivers for a container's root filesystem (--storage-driver). */
+#define RUN_STORAGE_OVERLAY "overlay" /* overlay of the layer directories */
+#define RUN_STORAGE_VFS "vfs"         /* a private copy of the layers */
+
+/* Record that container C (created, not started) uses the storage driver
+   DRIVER: RUN_STORAGE_OVERLAY (an overlay mount, an error when it fails),
+   RUN_STORAGE_VFS (containers/<id>/rootfs is a full copy of the layers,
+   flattened before the first start: no overlay needed), or NULL for the
+   default: overlay, falling back to vfs when the overlay cannot be mounted
+   (the fallback is recorded, so that later commands see it).  Writes
+   containers/<id>/storage-driver.  EINVAL for another name. */
+int run_container_set_storage_driver (struct store *s, const struct store_container *c,
+                                      const char *driver, mini_error_t *err);
+
+/* A container's root filesystem opened for reading (run_container_rootfs_open). */
+struct run_rootfs
+{
+  int fd;            /* O_RDONLY directory fd of the tree */
+  int tmp_parent_fd; /* a private copy to remove on close, or -1 */
+  char *tmp_name;
+};
+
+/* Open the root filesystem of container C as a directory fd, read-only,
+   without mounting anything anywhere:
+     running: /proc/<pid>/root (the container's own view; pid reuse is
+              checked with pid_start_time); mounts inside it are the
+              container's (/proc, /dev, ...);
+     vfs:     containers/<id>/rootfs;
+     overlay: a detached read-only overlay (fsmount, never attached to any
+              mount table) of upper/ over the image's layers; on kernels
+              without overlay "lowerdir+" a private flattened copy under
+              the container directory, removed by run_rootfs_close.
+   Release with run_rootfs_close.  Errors: ENOENT for a layer missing from
+   the store, ESRCH when the container stopped while being opened. */
+int run_container_rootfs_open (struct store *s, struct store_container *c, struct run_rootfs *ret,
+                               mini_error_t *err);
+void run_rootfs_close (struct run_rootfs *r);
+
 #endif

@@ -103,10 +103,39 @@ status_from_wait (int wstatus)
   return 255;
 }
 
+/* true when PID neither catches nor ignores SIG (/proc/PID/status SigCgt
+   and SigIgn masks). */
+static bool
+signal_has_default_action (pid_t pid, int sig)
+{
+  char path[64], buf[4096];
+  cleanup_close int fd = -1;
+  unsigned long long cgt = 0, ign = 0;
+  ssize_t n;
+  char *p;
+
+  snprintf (path, sizeof (path), "/proc/%d/status", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  n = read_all (fd, buf, sizeof (buf) - 1);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  p = strstr (buf, "SigIgn:");
+  if (p == NULL || sscanf (p + 7, "%llx", &ign) != 1)
+    return false;
+  p = strstr (buf, "SigCgt:");
+  if (p == NULL || sscanf (p + 7, "%llx", &cgt) != 1)
+    return false;
+  return ((cgt | ign) & (1ULL << (sig - 1))) == 0;
+}
+
 int
-wait_forward (pid_t pid, int pidfd)
+wait_forward (pid_t pid, int pidfd, bool ns_init)
 {
   sigset_t set;
+  int killed_for = 0;
 
   forwarded_set (&set);
   for (;;)
@@ -118,13 +147,27 @@ wait_forward (pid_t pid, int pidfd)
 
       r = waitpid (pid, &wstatus, WNOHANG);
       if (r == pid)
-        return status_from_wait (wstatus);
+        {
+          if (killed_for && WIFSIGNALED (wstatus) && WTERMSIG (wstatus) == SIGKILL)
+            return 128 + killed_for;
+          return status_from_wait (wstatus);
+        }
       if (r < 0 && errno != EINTR)
         return 255; /* somebody else reaped it */
 
       sig = sigwaitinfo (&set, &si);
       if (sig < 0 || sig == SIGCHLD)
         continue;
+      /* PID 1 of a PID namespace is immune to signals it does not handle, so
+         a forwarded Ctrl-C would do nothing.  A user who interrupts
+         `mini run` expects what an ordinary process does: die of it.  So
+         when the init neither catches nor ignores a terminating signal, it
+         gets SIGKILL and mini reports 128+SIG.  */
+      if (ns_init && sig != SIGUSR1 && sig != SIGUSR2 && signal_has_default_action (pid, sig))
+        {
+          killed_for = sig;
+          sig = SIGKILL;
+        }
       if (pidfd >= 0)
         (void) sys_pidfd_send_signal (pidfd, sig);
       else
@@ -336,6 +379,7 @@ init_main (struct init_args *a)
   p.user = c->user;
   p.cwd = c->working_dir;
   p.cwd_status = RUN_STATUS_ENGINE_ERROR;
+  p.seccomp_unconfined = c->seccomp_unconfined;
   proc_exec (&p, a->sync_fd);
 }
 
@@ -390,6 +434,7 @@ spawn_init (struct store *s, struct store_container *c, pid_t *ret_pid, int *ret
   a.rootfs.working_dir = c->working_dir ? c->working_dir : "/";
   a.rootfs.net_host = c->net_host;
   a.rootfs.pid_host = c->pid_host;
+  a.rootfs.storage = storage_driver_get (ctr_dirfd);
 
   if (! c->pid_host)
     flags |= CLONE_NEWPID;
@@ -555,7 +600,7 @@ monitor_run (struct store *s, struct store_container *c, int report_fd, int *ret
   if (report_fd >= 0)
     close (report_fd);
 
-  status = wait_forward (pid, pidfd);
+  status = wait_forward (pid, pidfd, !c->pid_host);
   record_exit (s, c, status);
   *ret_status = status;
   return 0;

@@ -189,3 +189,37 @@ load helpers
   expect_output_not_contains gone
   no_mounts_left || fail_test "mounts left:" "$(mounts_under "$MINI_ROOT_DIR")"
 }
+
+# True if container NAME is listed as "Up ...".
+container_status_is_up() {
+  local st
+  st=$(container_status "$1") || return 1
+  [[ $st == Up* ]]
+}
+
+@test "run: Ctrl-C (SIGINT) to a foreground run ends it with 130, even as PID 1" {
+  pull_quiet "$IMG"
+  local out="$BATS_TEST_TMPDIR/fg.out" pid
+  "$MINI" --root "$MINI_ROOT_DIR" run --name fg "$IMG" sleep 100 >"$out" 2>&1 &
+  pid=$!
+  wait_until 20 container_status_is_up fg
+  kill -INT "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  expect_equal 130 "$rc"
+  run mini ps -a
+  expect_output_contains "Exited (130)"
+}
+
+@test "run: SIGTERM to mini reaches a handler in the container" {
+  pull_quiet "$IMG"
+  local pid rc=0
+  "$MINI" --root "$MINI_ROOT_DIR" run --name trap "$IMG" sh -c 'trap "exit 7" TERM; sleep 100 & wait' \
+    >"$BATS_TEST_TMPDIR/t.out" 2>&1 &
+  pid=$!
+  wait_until 20 container_status_is_up trap
+  sleep 0.3 # let sh install its trap
+  kill -TERM "$pid"
+  wait "$pid" || rc=$?
+  expect_equal 7 "$rc"
+}

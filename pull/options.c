@@ -1,5 +1,7 @@
 /* mini - pull: options from a Docker daemon.json-style file
- * ("registry-mirrors", "insecure-registries"; moby registry/config.go).
+ * ("registry-mirrors", "insecure-registries", "max-concurrent-downloads";
+ * moby registry/config.go) and mini's "registry-mirrors-per-registry"
+ * (Podman's registries.conf [[registry.mirror]] idea, for any registry).
  */
 #include "pull/pull.h"
 
@@ -81,6 +83,57 @@ load_string_array (const char *path, json_t *root, const char *key, char ***out,
   return 0;
 }
 
+/* "registry-mirrors-per-registry": {"host[:port]": ["https://mirror", ...]}
+   -> OPTS->registry_mirrors "host=url" entries.  All or nothing. */
+static int
+load_mirror_map (const char *path, json_t *root, struct pull_options *opts, mini_error_t *err)
+{
+  static const char key[] = "registry-mirrors-per-registry";
+  json_t *map = json_object_get (root, key), *arr, *v;
+  const char *host;
+  char **add = NULL;
+  size_t i;
+
+  if (map == NULL || json_is_null (map))
+    return 0;
+  if (!json_is_object (map))
+    return mini_error_set (err, EINVAL, "%s: `%s` must be an object of arrays", path, key);
+  json_object_foreach (map, host, arr)
+    {
+      cleanup_free char *norm = pull_registry_normalize (host, NULL);
+
+      if (norm == NULL || strchr (host, '/'))
+        {
+          strv_free (add);
+          return mini_error_set (err, EINVAL, "%s: `%s`: invalid registry `%s`", path, key, host);
+        }
+      if (!json_is_array (arr))
+        {
+          strv_free (add);
+          return mini_error_set (err, EINVAL, "%s: `%s`[\"%s\"] must be an array of URLs", path,
+                                 key, host);
+        }
+      json_array_foreach (arr, i, v)
+        {
+          cleanup_free char *url = json_is_string (v) ? mirror_normalize (json_string_value (v))
+                                                      : NULL;
+          cleanup_free char *entry = NULL;
+          if (url == NULL)
+            {
+              strv_free (add);
+              return mini_error_set (err, EINVAL, "%s: `%s`[\"%s\"]: invalid mirror URL", path,
+                                     key, host);
+            }
+          entry = xfmt ("%s=%s", norm, url);
+          strv_append (&add, entry);
+        }
+    }
+  for (i = 0; add && add[i]; i++)
+    strv_append (&opts->registry_mirrors, add[i]);
+  strv_free (add);
+  return 0;
+}
+
 int
 pull_options_load_config (const char *path, bool must_exist, struct pull_options *opts,
                           mini_error_t *err)
@@ -114,6 +167,21 @@ pull_options_load_config (const char *path, bool must_exist, struct pull_options
   if (ret == 0)
     ret = load_string_array (path, root, "insecure-registries", &opts->insecure_registries,
                              insecure_normalize, err);
+  if (ret == 0)
+    ret = load_mirror_map (path, root, opts, err);
+  if (ret == 0)
+    {
+      json_t *v = json_object_get (root, "max-concurrent-downloads");
+      if (v && !json_is_null (v))
+        {
+          if (!json_is_integer (v) || json_integer_value (v) < 1 || json_integer_value (v) > 64)
+            ret = mini_error_set (err, EINVAL,
+                                  "%s: `max-concurrent-downloads` must be an integer from 1 to 64",
+                                  path);
+          else if (opts->max_concurrent_downloads <= 0)
+            opts->max_concurrent_downloads = (int) json_integer_value (v);
+        }
+    }
   if (ret < 0)
     {
       strv_free (opts->mirrors);
@@ -131,6 +199,10 @@ pull_options_clear (struct pull_options *opts)
     return;
   strv_free (opts->mirrors);
   strv_free (opts->insecure_registries);
+  strv_free (opts->registry_mirrors);
+  strv_free (opts->certs_dirs);
   opts->mirrors = NULL;
   opts->insecure_registries = NULL;
+  opts->registry_mirrors = NULL;
+  opts->certs_dirs = NULL;
 }

@@ -39,6 +39,7 @@ struct pull_ctx
   struct pull_endpoint *eps;
   size_t n_eps;
   int chosen; /* endpoint that served the manifest, -1 before / when local */
+  int parallel; /* blobs at once */
 };
 
 /* A manifest (or index) and its digest. */
@@ -60,38 +61,48 @@ manifest_clear (struct manifest *m)
 
 /* ------------------------------------------------------------ endpoints */
 
-/* Docker's rule (moby registry/config.go isSecureIndex): loopback is always
-   insecure; then insecure-registries, by host[:port] or CIDR. */
-static bool
-host_is_insecure (const char *domain, char *const *insecure)
+/* The host part of DOMAIN ("host", "host:port", "[v6]:port"). */
+static char *
+domain_host (const char *domain)
 {
-  cleanup_free char *host = NULL;
-  unsigned char addr[16];
-  int family = 0;
-
   if (domain[0] == '[')
     {
       const char *close = strchr (domain, ']');
-      host = xstrndup (domain + 1, close ? (size_t) (close - domain - 1) : strlen (domain));
+      return xstrndup (domain + 1, close ? (size_t) (close - domain - 1) : strlen (domain));
     }
-  else
-    host = xstrndup (domain, strcspn (domain, ":"));
+  return xstrndup (domain, strcspn (domain, ":"));
+}
+
+/* Docker's rule (moby registry/config.go isSecureIndex): loopback
+   registries may speak plain HTTP. */
+static bool
+host_is_loopback (const char *domain)
+{
+  cleanup_free char *host = domain_host (domain);
+  unsigned char addr[16];
+  static const unsigned char loop6[16] = { [15] = 1 };
 
   if (strcasecmp (host, "localhost") == 0)
     return true;
   if (inet_pton (AF_INET, host, addr) == 1)
-    {
-      family = AF_INET;
-      if (addr[0] == 127)
-        return true;
-    }
+    return addr[0] == 127;
+  if (inet_pton (AF_INET6, host, addr) == 1)
+    return memcmp (addr, loop6, 16) == 0;
+  return false;
+}
+
+/* DOMAIN is listed in insecure-registries, by host[:port] or CIDR. */
+static bool
+host_is_listed_insecure (const char *domain, char *const *insecure)
+{
+  cleanup_free char *host = domain_host (domain);
+  unsigned char addr[16];
+  int family = 0;
+
+  if (inet_pton (AF_INET, host, addr) == 1)
+    family = AF_INET;
   else if (inet_pton (AF_INET6, host, addr) == 1)
-    {
-      static const unsigned char loop6[16] = { [15] = 1 };
-      family = AF_INET6;
-      if (memcmp (addr, loop6, 16) == 0)
-        return true;
-    }
+    family = AF_INET6;
 
   for (; insecure && *insecure; insecure++)
     {
@@ -100,7 +111,7 @@ host_is_insecure (const char *domain, char *const *insecure)
 
       if (slash == NULL)
         {
-          if (strcasecmp (e, domain) == 0)
+          if (strcasecmp (e, domain) == 0 || strcasecmp (e, host) == 0)
             return true;
           continue;
         }
@@ -127,34 +138,77 @@ host_is_insecure (const char *domain, char *const *insecure)
   return false;
 }
 
+/* Mirror URLs for registry DOMAIN from OPTS: "registry-mirrors" for
+   docker.io, then the "HOST=URL" entries naming DOMAIN. */
+static char **
+mirrors_for (const char *domain, const struct pull_options *opts)
+{
+  char **v = NULL;
+
+  if (opts == NULL)
+    return NULL;
+  if (strcmp (domain, DOCKER_IO) == 0)
+    for (char *const *m = opts->mirrors; m && *m; m++)
+      strv_append (&v, *m);
+  for (char *const *m = opts->registry_mirrors; m && *m; m++)
+    {
+      const char *eq = strchr (*m, '=');
+      cleanup_free char *host = NULL;
+      cleanup_free char *norm = NULL;
+
+      if (eq == NULL)
+        continue;
+      host = xstrndup (*m, eq - *m);
+      norm = pull_registry_normalize (host, NULL);
+      if (norm && strcmp (norm, domain) == 0)
+        strv_append (&v, eq + 1);
+    }
+  return v;
+}
+
+/* Fill EP for registry DOMAIN itself (not a mirror): HTTPS with
+   verification, except as insecure-registries and loopback allow. */
+static int
+origin_endpoint_init (struct pull_endpoint *ep, const char *domain, char *const *insecure,
+                      mini_error_t *err)
+{
+  bool listed, loopback;
+  cleanup_free char *base = NULL;
+  int ret;
+
+  if (strcmp (domain, DOCKER_IO) == 0)
+    return pull_endpoint_init (ep, DOCKER_IO_ORIGIN, false, err);
+  listed = host_is_listed_insecure (domain, insecure);
+  loopback = host_is_loopback (domain);
+  base = xfmt ("https://%s", domain);
+  ret = pull_endpoint_init (ep, base, false, err);
+  if (ret < 0)
+    return ret;
+  ep->tls_verify = !listed;
+  ep->http_fallback = listed || loopback;
+  return 0;
+}
+
 static int
 endpoints_init (struct pull_ctx *ctx, mini_error_t *err)
 {
   const char *domain = ctx->ref->domain;
-  char *const *mirrors = ctx->opts ? ctx->opts->mirrors : NULL;
   char *const *insecure = ctx->opts ? ctx->opts->insecure_registries : NULL;
-  size_t n = 0, i;
+  cleanup_strv char **mirrors = mirrors_for (domain, ctx->opts);
+  size_t n = strv_len (mirrors), i;
   int ret;
 
-  if (strcmp (domain, DOCKER_IO) == 0)
-    n = strv_len (mirrors);
   ctx->eps = xmalloc0 ((n + 1) * sizeof (*ctx->eps));
   for (i = 0; i < n; i++)
     {
-      ret = pull_endpoint_init (&ctx->eps[i], mirrors[i], true, err);
+      struct pull_endpoint *ep = &ctx->eps[i];
+      ret = pull_endpoint_init (ep, mirrors[i], true, err);
       if (ret < 0)
         return mini_error_wrap (err, "registry mirror");
+      ep->tls_verify = !host_is_listed_insecure (ep->name, insecure);
       ctx->n_eps++;
     }
-  if (strcmp (domain, DOCKER_IO) == 0)
-    ret = pull_endpoint_init (&ctx->eps[n], DOCKER_IO_ORIGIN, false, err);
-  else
-    {
-      cleanup_free char *base = xfmt ("%s://%s",
-                                      host_is_insecure (domain, insecure) ? "http" : "https",
-                                      domain);
-      ret = pull_endpoint_init (&ctx->eps[n], base, false, err);
-    }
+  ret = origin_endpoint_init (&ctx->eps[n], domain, insecure, err);
   if (ret < 0)
     return ret;
   ctx->n_eps++;
@@ -306,12 +360,13 @@ get_manifest (struct pull_ctx *ctx, struct pull_endpoint *ep, const char *refere
   return 0;
 }
 
-/* Resolve the reference to TOP (what it names) and IMAGE (the platform's
-   image manifest; equal to TOP's content when TOP is not an index) using EP
-   (NULL: the store only). */
+/* Resolve REFERENCE (a tag or digest; PIN, when not NULL, the digest it
+   must have) to TOP (what it names) and IMAGE (the platform's image
+   manifest; equal to TOP's content when TOP is not an index) using EP
+   (NULL: the store only; *NEED_NETWORK is set when something is missing). */
 static int
-resolve (struct pull_ctx *ctx, struct pull_endpoint *ep, struct manifest *top,
-         struct manifest *image, bool *need_network, mini_error_t *err)
+resolve (struct pull_ctx *ctx, struct pull_endpoint *ep, const char *reference, const char *pin,
+         struct manifest *top, struct manifest *image, bool *need_network, mini_error_t *err)
 {
   const struct pull_reference *ref = ctx->ref;
   cleanup_free char *child = NULL;
@@ -319,8 +374,7 @@ resolve (struct pull_ctx *ctx, struct pull_endpoint *ep, struct manifest *top,
   cleanup_free char *child_what = NULL;
   int r;
 
-  r = get_manifest (ctx, ep, ref->digest ? ref->digest : ref->tag, ctx->ref_str, ref->digest,
-                    top, need_network, err);
+  r = get_manifest (ctx, ep, reference, ctx->ref_str, pin, top, need_network, err);
   if (r < 0 || *need_network)
     return r;
 
@@ -382,7 +436,7 @@ fetch_blobs (struct pull_ctx *ctx, struct pull_blob *blobs, size_t n, mini_error
     {
       mini_error_t e = NULL;
 
-      if (pull_http_get_blobs (&ctx->http, &ctx->eps[i], blobs, n, PARALLEL_DOWNLOADS, &e) == 0)
+      if (pull_http_get_blobs (&ctx->http, &ctx->eps[i], blobs, n, ctx->parallel, &e) == 0)
         {
           ctx->chosen = (int) i;
           return 0;
@@ -429,6 +483,138 @@ ctx_clear (struct pull_ctx *ctx)
   free (ctx->ref_str);
 }
 
+/* The "urls" of the layer DIGEST of manifest M when it is a foreign
+   (non-distributable) layer: Docker fetches those from their URLs first
+   (moby distribution/pull_v2.go), then from the registry.  New strv or
+   NULL. */
+static char **
+foreign_urls (const struct manifest *m, const char *digest)
+{
+  json_auto_t *root = json_loadb (m->body, m->len, 0, NULL);
+  json_t *layers = root ? json_object_get (root, "layers") : NULL;
+  json_t *l, *u;
+  size_t i, k;
+  char **v = NULL;
+
+  json_array_foreach (layers, i, l)
+    {
+      const char *d = json_string_value (json_object_get (l, "digest"));
+      const char *mt = json_string_value (json_object_get (l, "mediaType"));
+      json_t *urls = json_object_get (l, "urls");
+
+      if (d == NULL || strcmp (d, digest) != 0 || !json_is_array (urls) || mt == NULL)
+        continue;
+      if (strstr (mt, "foreign") == NULL && strstr (mt, "nondistributable") == NULL)
+        continue;
+      json_array_foreach (urls, k, u)
+        if (json_is_string (u) && (strncasecmp (json_string_value (u), "https://", 8) == 0
+                                   || strncasecmp (json_string_value (u), "http://", 7) == 0))
+          strv_append (&v, json_string_value (u));
+      break;
+    }
+  return v;
+}
+
+/* Foreign layers among BLOBS: try their URLs in order (without
+   credentials); whatever fails is left for the registry. */
+static void
+fetch_foreign (struct pull_ctx *ctx, const struct manifest *image, struct pull_blob *blobs,
+               size_t n)
+{
+  char ***urls = xmalloc0 ((n + 1) * sizeof (*urls));
+  size_t i, round;
+  bool any = true;
+
+  for (i = 0; i < n; i++)
+    if (!blobs[i].done && !store_blob_exists (ctx->s, blobs[i].digest))
+      urls[i] = foreign_urls (image, blobs[i].digest);
+  for (round = 0; any; round++)
+    {
+      mini_error_t e = NULL;
+      struct pull_endpoint *ep = &ctx->eps[ctx->chosen >= 0 ? (size_t) ctx->chosen : 0];
+
+      any = false;
+      for (i = 0; i < n; i++)
+        if (!blobs[i].done && round < strv_len (urls[i]))
+          {
+            blobs[i].url = urls[i][round];
+            any = true;
+          }
+      if (!any)
+        break;
+      /* Blobs without a URL this round are skipped as if done. */
+      {
+        bool *was = xmalloc0 (n * sizeof (*was));
+        for (i = 0; i < n; i++)
+          {
+            was[i] = blobs[i].done;
+            if (blobs[i].url == NULL)
+              blobs[i].done = true;
+          }
+        if (pull_http_get_blobs (&ctx->http, ep, blobs, n, ctx->parallel, &e) < 0)
+          mini_error_release (&e);
+        for (i = 0; i < n; i++)
+          {
+            if (blobs[i].url == NULL)
+              blobs[i].done = was[i];
+            blobs[i].url = NULL;
+          }
+        free (was);
+      }
+    }
+  for (i = 0; i < n; i++)
+    strv_free (urls[i]);
+  free (urls);
+}
+
+/* For a tag already in the store: one HEAD per endpoint until one answers;
+   when its Docker-Content-Digest is what the store has, resolve TOP and
+   IMAGE from the store and return true.  Any failure: false (the GET path
+   then reports errors). */
+static bool
+fresh_from_store (struct pull_ctx *ctx, struct manifest *top, struct manifest *image)
+{
+  struct store_ref stored = { NULL, NULL, NULL };
+  mini_error_t e = NULL;
+  const char *want;
+  bool fresh = false;
+  size_t i;
+
+  if (ctx->ref->tag == NULL || store_ref_lookup (ctx->s, ctx->ref_str, &stored, &e) < 0)
+    {
+      mini_error_release (&e);
+      return false;
+    }
+  want = stored.index_digest ? stored.index_digest : stored.manifest_digest;
+  if (want && store_blob_exists (ctx->s, want))
+    for (i = 0; i < ctx->n_eps; i++)
+      {
+        cleanup_free char *dcd = NULL;
+        bool need_network = false;
+
+        if (pull_http_head_manifest (&ctx->http, &ctx->eps[i], ctx->ref->tag, ACCEPT_MANIFESTS,
+                                     ctx->ref_str, &dcd, &e)
+            < 0)
+          {
+            mini_error_release (&e);
+            continue;
+          }
+        if (dcd && strcmp (dcd, want) == 0
+            && resolve (ctx, NULL, ctx->ref->tag, want, top, image, &need_network, &e) == 0
+            && !need_network)
+          {
+            fresh = true;
+            ctx->chosen = (int) i;
+          }
+        mini_error_release (&e);
+        break;
+      }
+  free (stored.ref);
+  free (stored.manifest_digest);
+  free (stored.index_digest);
+  return fresh;
+}
+
 static int
 pull_image_ (struct pull_ctx *ctx, struct pull_result **ret, mini_error_t *err)
 {
@@ -436,28 +622,34 @@ pull_image_ (struct pull_ctx *ctx, struct pull_result **ret, mini_error_t *err)
   struct manifest top = { NULL, NULL, 0, KIND_IMAGE };
   struct manifest image = { NULL, NULL, 0, KIND_IMAGE };
   struct store_image *img = NULL;
-  struct pull_blob cfg_blob = { NULL, -1, false, false };
+  struct pull_blob cfg_blob = { .digest = NULL, .url = NULL, .size = -1 };
   struct pull_blob *blobs = NULL;
   cleanup_free char *cfg_digest = NULL;
   cleanup_free char *cfg_buf = NULL;
   size_t cfg_len = 0, n_blobs = 0, i, j;
   int fetched = 0, present = 0;
-  bool need_network = false;
+  bool need_network = false, have = false;
   struct pull_result *res;
   int r = -1;
 
   if (ctx->opts && ctx->opts->progress)
     ctx->opts->progress (ctx->opts->progress_data, "resolving", NULL, 0, -1);
 
-  /* 1. The manifest: from the store when pinned by digest and present,
-        else from the first endpoint that has it. */
+  /* 1. The manifest: from the store when pinned by digest and present;
+        for a tag already pulled, from the store when one HEAD says the
+        registry still has the same digest (a HEAD does not count against
+        rate limits; a GET does); else from the first endpoint that has it. */
   if (ctx->ref->digest)
     {
-      r = resolve (ctx, NULL, &top, &image, &need_network, err);
+      r = resolve (ctx, NULL, ctx->ref->digest, ctx->ref->digest, &top, &image, &need_network,
+                   err);
       if (r < 0)
         goto out;
+      have = !need_network;
     }
-  if (ctx->ref->digest == NULL || need_network)
+  else
+    have = fresh_from_store (ctx, &top, &image);
+  if (!have)
     {
       cleanup_free char *notes = NULL;
 
@@ -468,7 +660,9 @@ pull_image_ (struct pull_ctx *ctx, struct pull_result **ret, mini_error_t *err)
           mini_error_t e = NULL;
 
           need_network = false;
-          if (resolve (ctx, &ctx->eps[i], &top, &image, &need_network, &e) == 0)
+          if (resolve (ctx, &ctx->eps[i], ctx->ref->digest ? ctx->ref->digest : ctx->ref->tag,
+                       ctx->ref->digest, &top, &image, &need_network, &e)
+              == 0)
             {
               ctx->chosen = (int) i;
               break;
@@ -545,6 +739,7 @@ pull_image_ (struct pull_ctx *ctx, struct pull_result **ret, mini_error_t *err)
       blobs[n_blobs].progress = true;
       n_blobs++;
     }
+  fetch_foreign (ctx, &image, blobs, n_blobs);
   r = fetch_blobs (ctx, blobs, n_blobs, err);
   if (r < 0)
     goto out;
@@ -615,6 +810,10 @@ pull_image (struct store *s, const struct pull_reference *ref, const struct pull
   ctx.http.store = s;
   ctx.http.progress = opts ? opts->progress : NULL;
   ctx.http.progress_data = opts ? opts->progress_data : NULL;
+  ctx.http.certs_dirs = opts ? opts->certs_dirs : NULL;
+  ctx.http.auth_file = opts ? opts->auth_file : NULL;
+  ctx.parallel = opts && opts->max_concurrent_downloads > 0 ? opts->max_concurrent_downloads
+                                                              : PARALLEL_DOWNLOADS;
 
   /* Messages already name the reference, registry or blob: no wrap. */
   r = pull_image_ (&ctx, ret, err);
@@ -634,4 +833,38 @@ pull_result_free (struct pull_result *r)
   free (r->manifest_digest);
   free (r->index_digest);
   free (r);
+}
+
+int
+pull_login (const char *registry, const struct pull_options *opts, const char *user,
+            const char *secret, mini_error_t *err)
+{
+  struct pull_http h;
+  struct pull_endpoint ep;
+  cleanup_free char *name = NULL;
+  int r;
+
+  memset (&h, 0, sizeof (h));
+  memset (&ep, 0, sizeof (ep));
+  name = pull_registry_normalize (registry, err);
+  if (name == NULL)
+    return -1;
+  r = origin_endpoint_init (&ep, name, opts ? opts->insecure_registries : NULL, err);
+  if (r < 0)
+    return r;
+  r = pull_http_init (&h, err);
+  if (r < 0)
+    {
+      pull_endpoint_clear (&ep);
+      return r;
+    }
+  h.certs_dirs = opts ? opts->certs_dirs : NULL;
+  ep.user = xstrdup (user);
+  ep.secret = xstrdup (secret);
+  r = pull_http_login (&h, &ep, err);
+  if (r < 0)
+    mini_error_wrap (err, "login to %s failed", name);
+  pull_endpoint_clear (&ep);
+  pull_http_fini (&h);
+  return r;
 }

@@ -126,31 +126,101 @@ struct pull_options
                                  "https://mirror.example") used for docker.io references,
                                  tried in order, then the origin */
   char **insecure_registries; /* NULL-terminated host[:port] (or IPv4 CIDR) allowed over
-                                 plain HTTP */
+                                 plain HTTP, and over TLS without certificate
+                                 verification */
   const char *platform;       /* "os/arch[/variant]" or NULL for the host */
-  /* Optional.  EVENT is "resolving" (DIGEST NULL, before the manifest is
-     fetched), "exists" (layer already in the store), "downloading" (bytes
-     DONE of TOTAL so far, TOTAL -1 when unknown), "done" (layer verified and
-     stored).  Called for layers only, from the calling thread. */
+  /* Optional, called from the calling thread.  DIGEST names a layer (config
+     blobs and manifests send no events) except where said.  Events:
+       "resolving"   DIGEST NULL, before the manifest is fetched;
+       "exists"      the layer is already in the store (DONE = TOTAL = size);
+       "queued"      the layer will be downloaded (TOTAL = size or -1);
+       "resuming"    a partial download of it is continued from byte DONE;
+       "downloading" DONE of TOTAL bytes so far (TOTAL -1 when unknown);
+       "restarting"  the server ignored the Range request: from byte 0;
+       "retrying"    attempt DONE of TOTAL failed; the next one follows after
+                     a pause (DIGEST NULL for manifests);
+       "waiting"     the registry asked to wait (429 Retry-After): DONE ms
+                     (DIGEST may be NULL);
+       "done"        the layer is verified and stored. */
   void (*progress) (void *data, const char *event, const char *digest, int64_t done,
                     int64_t total);
   void *progress_data;
+  char **registry_mirrors;    /* NULL-terminated "HOST=URL" entries: URL (http(s)://host[:port])
+                                 is a mirror of registry HOST ("docker.io", "host:port"),
+                                 tried in order before it (Podman's registries.conf
+                                 [[registry.mirror]]; config key
+                                 "registry-mirrors-per-registry") */
+  char **certs_dirs;          /* NULL-terminated directories laid out like Docker's
+                                 /etc/docker/certs.d: DIR/<host[:port]>/ *.crt are CAs
+                                 trusted for that registry (besides the system ones),
+                                 *.cert + *.key a client certificate.  NULL: none */
+  const char *auth_file;      /* Docker config.json with credentials ("auths",
+                                 "credsStore", "credHelpers"), or NULL: anonymous only */
+  int max_concurrent_downloads; /* blobs downloaded at once; <= 0: 3 */
 };
 
 /* Read the Docker daemon.json keys "registry-mirrors" (http(s) URLs without
-   path; a trailing '/' is dropped) and "insecure-registries" (host[:port] or
-   CIDR; a leading http:// or https:// is dropped) from PATH and append them
-   to OPTS->mirrors / OPTS->insecure_registries (new strings, owned by OPTS;
-   free with pull_options_clear).  Other keys are ignored.  A missing file
-   is an error (ENOENT) only if MUST_EXIST.
+   path; a trailing '/' is dropped), "insecure-registries" (host[:port] or
+   CIDR; a leading http:// or https:// is dropped) and
+   "max-concurrent-downloads" (1..64; used when OPTS has none yet), and
+   mini's "registry-mirrors-per-registry" ({"host[:port]": [URL, ...]}, into
+   OPTS->registry_mirrors as "host=URL") from PATH, appending to OPTS (new
+   strings, owned by OPTS; free with pull_options_clear).  Other keys are
+   ignored.  A missing file is an error (ENOENT) only if MUST_EXIST.
    Errors: EINVAL "PATH:LINE: <json error>" for bad JSON, EINVAL naming the
    file and key for values of the wrong type or bad mirror URLs. */
 int pull_options_load_config (const char *path, bool must_exist, struct pull_options *opts,
                               mini_error_t *err);
 
-/* Free OPTS->mirrors and OPTS->insecure_registries (and set them NULL).
-   platform, progress and progress_data are not owned and left alone. */
+/* Free OPTS->mirrors, insecure_registries, registry_mirrors and certs_dirs
+   (and set them NULL).  platform, auth_file, progress and progress_data are
+   not owned and left alone. */
 void pull_options_clear (struct pull_options *opts);
+
+/* ------------------------------------------------------------ credentials */
+
+/* The registry S names, as credentials are keyed: "host[:port]" lower-cased
+   without scheme or path; Docker Hub's names (index.docker.io,
+   registry-1.docker.io, https://index.docker.io/v1/) become "docker.io".
+   Returns a new string, or NULL with EINVAL in *err (ERR may be NULL). */
+char *pull_registry_normalize (const char *s, mini_error_t *err);
+
+/* Credentials for REGISTRY (as pull_registry_normalize returns it) from the
+   Docker config file AUTH_FILE (docker/cli configfile): the credential
+   helper of "credHelpers"[registry] or else "credsStore" (runs
+   `docker-credential-<name> get` found in PATH, the registry on stdin, JSON
+   {"Username","Secret"} on stdout; "not found" means none), else
+   "auths"[key].auth (base64 "user:password") where the key names the same
+   host (Docker Hub's key is "https://index.docker.io/v1/").  *RET_USER and
+   *RET_SECRET get new strings, or both NULL when there are none (or
+   AUTH_FILE is NULL or missing).  Errors: EINVAL for a malformed file,
+   ENOENT for a missing helper, EIO/EPROTO for a failing one. */
+int pull_auth_lookup (const char *auth_file, const char *registry, char **ret_user,
+                      char **ret_secret, mini_error_t *err);
+
+/* Save USER and SECRET for REGISTRY in AUTH_FILE (created with mode 0600,
+   its directory 0700, replaced atomically, other keys kept), through the
+   configured credential helper (`store`) when there is one, else as
+   "auths"[key].auth.  Errors: those of reading and writing the file or
+   running the helper. */
+int pull_auth_store (const char *auth_file, const char *registry, const char *user,
+                     const char *secret, mini_error_t *err);
+
+/* Remove the credentials of REGISTRY from AUTH_FILE (and the credential
+   helper: `erase`).  *RET_FOUND tells whether there were any. */
+int pull_auth_erase (const char *auth_file, const char *registry, bool *ret_found,
+                     mini_error_t *err);
+
+/* Check USER/SECRET against REGISTRY the way `docker login` does: GET /v2/;
+   on a Basic challenge the request is repeated with the credentials, on a
+   Bearer challenge a token is requested from the realm with them (no
+   scope).  Endpoint, TLS and certificate rules as for pull_image (OPTS may
+   be NULL).  Nothing is stored.  Errors: EACCES "login to REGISTRY failed:
+   unauthorized: incorrect username or password" (with the server's words
+   when it sent some), EHOSTUNREACH/ECONNREFUSED when unreachable, the TLS
+   errors of pull_image. */
+int pull_login (const char *registry, const struct pull_options *opts, const char *user,
+                const char *secret, mini_error_t *err);
 
 /* ------------------------------------------------------------ pulling */
 
@@ -168,39 +238,58 @@ struct pull_result
 
 /* Pull REF into the store S (distribution-spec "Pull": GET
    /v2/<path>/manifests/<digest|tag>, GET /v2/<path>/blobs/<digest>).
-   Endpoints: for domain docker.io each of OPTS->mirrors in order, then
-   https://registry-1.docker.io; loopback (127.0.0.0/8, ::1, localhost) and
-   OPTS->insecure_registries over http://, everything else https:// with
-   certificate verification.  When an endpoint fails (unreachable, unknown
-   manifest, HTTP error) the next one is tried; the error reports each.
-   Auth: GET /v2/ ping; a 401 Bearer challenge gets an anonymous token from
-   realm?service=..&scope=repository:<path>:pull ("token" or
-   "access_token"), reused for the repository and renewed once on a later
-   401.  A Basic challenge on the repository: EACCES "authentication
-   required" (no credentials support yet).  The Authorization header is only ever sent
-   to the endpoint's own scheme/host/port: redirects are followed by hand
-   and lose it on another origin.
+   Endpoints: the mirrors of REF's registry (OPTS->mirrors for docker.io,
+   OPTS->registry_mirrors entries for any registry) in order, then the
+   registry itself (docker.io: https://registry-1.docker.io).  The registry
+   is reached over https:// with certificate verification against the
+   system CAs plus those of OPTS->certs_dirs/<host[:port]>/ (also used for
+   its token realm and redirect targets); loopback registries (127.0.0.0/8,
+   ::1, localhost) and OPTS->insecure_registries fall back to http:// when
+   the TLS handshake fails, and the latter are not verified.  When an
+   endpoint fails (unreachable, unknown manifest, HTTP error) the next one
+   is tried; the error reports each.
+   Auth: GET /v2/ ping; a 401 Bearer challenge gets a token from the realm
+   (?service=..&scope=repository:<path>:pull, with Basic credentials and
+   account= when OPTS->auth_file has some for the registry; "token" or
+   "access_token"), reused for the whole pull, renewed when expires_in runs
+   out or on a 401.  A Basic challenge is answered with the credentials.
+   The Authorization header is only ever sent to the endpoint's own
+   scheme/host/port: redirects are followed by hand and lose it on another
+   origin.
    The manifest is requested with Accept for OCI index + manifest and
    Docker list + v2s2; schema1 is refused (ENOTSUP).  Pinned digests and
-   Docker-Content-Digest are verified.  From an index the platform
-   OPTS->platform (or the host) is chosen (pull_index_choose).  The config
-   and layer blobs missing from S are downloaded (up to 3 at once, 3
-   attempts each), streamed through store_ingest_* (digest and size
-   verified; only commit publishes); blobs already present are not fetched.
-   A reference pinned by digest whose manifests and blobs are all present
-   needs no network at all.  Finally the manifest (and index) blobs are
-   stored with store_blob_put and store_ref_set records
-   pull_reference_string (REF) -> manifest (+ index).
+   Docker-Content-Digest are verified.  A tag already in the store costs one
+   HEAD when the registry's digest is unchanged: then nothing else is
+   requested.  From an index the platform OPTS->platform (or the host) is
+   chosen (pull_index_choose).  The config and layer blobs missing from S
+   are downloaded (OPTS->max_concurrent_downloads at once, default 3; 5
+   attempts with backoff on network errors and 5xx; a 429 waits for
+   Retry-After up to 60 s, longer is an EAGAIN error), streamed through
+   store_ingest_resume (digest and size verified; only commit publishes;
+   an interrupted download goes on with a Range request, in this run or
+   the next; a 200 answer starts it over).  Foreign (non-distributable)
+   layers are tried from their "urls" first, without credentials.  Blobs
+   already present are not fetched.  A reference pinned by digest whose
+   manifests and blobs are all present needs no network at all.  Finally
+   the manifest (and index) blobs are stored with store_blob_put and
+   store_ref_set records pull_reference_string (REF) -> manifest (+ index).
    On success *RET is a new result (free with pull_result_free).  On
-   failure every partial download is removed and no reference is written
-   (verified blobs already committed stay, as in any content store).
+   failure no reference is written; verified blobs already committed stay,
+   as in any content store, and so do partial downloads whose bytes were
+   not found wrong (for the next run to continue).
    Errors (one line each, naming the thing):
      ENOENT "manifest unknown: <ref> not found in <registry>",
      ENOENT (from pull_index_choose) no matching platform,
-     EHOSTUNREACH/ETIMEDOUT "cannot reach registry <host>: <curl error>;
-       check the address or --registry-mirror",
+     EHOSTUNREACH/ETIMEDOUT/ECONNREFUSED "cannot reach registry <host>: <curl
+       error>; check the address or --registry-mirror",
+     status 0 "cannot verify the TLS certificate of <host> (...): to trust
+       its CA, put the CA certificate in <certs dir>/<host:port>/ca.crt ...",
+     EACCES "pull access denied for <ref>: repository does not exist or may
+       require 'mini login <registry>'", "... requires a login", refused
+       credentials ("incorrect username or password"),
+     EAGAIN too many requests (Retry-After beyond the bound),
      EINVAL "blob sha256:x: digest mismatch: got sha256:y",
-     EACCES for 401/403, EIO "... HTTP <code> ..." for other statuses. */
+     EIO "... HTTP <code> ..." for other statuses. */
 int pull_image (struct store *s, const struct pull_reference *ref, const struct pull_options *opts,
                 struct pull_result **ret, mini_error_t *err);
 

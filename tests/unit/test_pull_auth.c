@@ -55,6 +55,23 @@ static const struct auth_case cases[] = {
   /* basic */
   { "Basic realm=\"Registry Realm\"", "basic", "Registry Realm", NULL, NULL },
   { "Basic", "basic", NULL, NULL, NULL },
+  /* Docker Hub's answer on a repository: a realm on another host, quoted
+     scope, an error param */
+  { "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+    "scope=\"repository:library/busybox:pull\",error=\"insufficient_scope\"",
+    "bearer", "https://auth.docker.io/token", "registry.docker.io",
+    "repository:library/busybox:pull" },
+  /* a realm whose own query holds a comma and an '=' (quoted), then more params */
+  { "Bearer realm=\"https://t.example/token?a=1,b=2&c\",service=svc,scope=\"x\"", "bearer",
+    "https://t.example/token?a=1,b=2&c", "svc", "x" },
+  /* unquoted scope with ':' and '/' */
+  { "Bearer realm=\"https://a/t\",scope=repository:a/b:pull", "bearer", "https://a/t", NULL,
+    "repository:a/b:pull" },
+  /* several scopes, one per repository, in one quoted value */
+  { "bearer realm=\"https://a/t\",scope=\"repository:x/a:pull repository:x/b:pull,push\"",
+    "bearer", "https://a/t", NULL, "repository:x/a:pull repository:x/b:pull,push" },
+  /* mixed-case scheme */
+  { "bEaReR realm=\"https://a/t\"", "bearer", "https://a/t", NULL, NULL },
   /* token68 form */
   { "Negotiate abc123==", "negotiate", NULL, NULL, NULL },
   /* failures */

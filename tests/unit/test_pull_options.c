@@ -64,6 +64,62 @@ START_TEST (test_load_config)
 }
 END_TEST
 
+START_TEST (test_mirrors_per_registry)
+{
+  struct pull_options o;
+  mini_error_t err = NULL;
+  char *path;
+  static const char *bad[] = {
+    "{\"registry-mirrors-per-registry\": [\"x\"]}",
+    "{\"registry-mirrors-per-registry\": {\"reg.example\": \"https://m\"}}",
+    "{\"registry-mirrors-per-registry\": {\"reg.example\": [\"ftp://m\"]}}",
+    "{\"registry-mirrors-per-registry\": {\"reg.example\": [\"https://m/path\"]}}",
+    "{\"registry-mirrors-per-registry\": {\"bad host\": [\"https://m\"]}}",
+    "{\"max-concurrent-downloads\": 0}",
+    "{\"max-concurrent-downloads\": \"3\"}",
+    "{\"max-concurrent-downloads\": 1000}",
+  };
+  size_t i;
+
+  memset (&o, 0, sizeof (o));
+  path = write_conf ("{\"registry-mirrors-per-registry\": {\n"
+                     "  \"Reg.Example:5000\": [\"https://m1.example/\", \"http://127.0.0.1:5001\"],\n"
+                     "  \"index.docker.io\": [\"https://hub-mirror.example\"]},\n"
+                     " \"max-concurrent-downloads\": 6}\n");
+  ck_assert_msg (pull_options_load_config (path, true, &o, &err) == 0, "%s",
+                 err ? err->msg : "");
+  ck_assert_int_eq (strv_len (o.registry_mirrors), 3);
+  ck_assert_str_eq (o.registry_mirrors[0], "reg.example:5000=https://m1.example");
+  ck_assert_str_eq (o.registry_mirrors[1], "reg.example:5000=http://127.0.0.1:5001");
+  ck_assert_str_eq (o.registry_mirrors[2], "docker.io=https://hub-mirror.example");
+  ck_assert_int_eq (o.max_concurrent_downloads, 6);
+  pull_options_clear (&o);
+  ck_assert_ptr_null (o.registry_mirrors);
+  free (path);
+
+  /* the command line's value wins */
+  memset (&o, 0, sizeof (o));
+  o.max_concurrent_downloads = 2;
+  path = write_conf ("{\"max-concurrent-downloads\": 6}");
+  ck_assert_int_eq (pull_options_load_config (path, true, &o, &err), 0);
+  ck_assert_int_eq (o.max_concurrent_downloads, 2);
+  free (path);
+
+  for (i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      memset (&o, 0, sizeof (o));
+      path = write_conf (bad[i]);
+      ck_assert_msg (pull_options_load_config (path, true, &o, &err) < 0, "accepted %s", bad[i]);
+      ck_assert_int_eq (mini_error_errno (err), EINVAL);
+      ck_assert_ptr_nonnull (strstr (err->msg, path));
+      mini_error_release (&err);
+      ck_assert_ptr_null (o.registry_mirrors);
+      pull_options_clear (&o);
+      free (path);
+    }
+}
+END_TEST
+
 START_TEST (test_missing_file)
 {
   struct pull_options o;
@@ -124,6 +180,7 @@ suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_load_config);
+  tcase_add_test (tc, test_mirrors_per_registry);
   tcase_add_test (tc, test_missing_file);
   tcase_add_test (tc, test_bad_config);
   suite_add_tcase (s, tc);

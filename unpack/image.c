@@ -1,15 +1,20 @@
 /* mini - unpack: make sure every layer of an image is extracted in the
    store, one temporary directory per missing layer, published only once it
-   is complete and verified. */
+   is complete and verified; and write an image's flattened rootfs. */
 #include "unpack/unpack.h"
 
 #include <string.h>
 
-/* Extract layer L into a fresh temporary layer dir and publish it.  */
+/* Extract layer L into a fresh temporary layer dir and publish it.  LOWERS
+   are the directories of the layers below, topmost first.  */
 static int
-unpack_one_layer (struct store *s, const struct store_layer *l, const struct unpack_limits *limits,
-                  mini_error_t *err)
+unpack_one_layer (struct store *s, const struct store_layer *l, const int *lowers,
+                  size_t n_lowers, const struct unpack_limits *limits, mini_error_t *err)
 {
+  struct unpack_options opts = { .mode = UNPACK_MODE_OVERLAY,
+                                 .lower_fds = lowers,
+                                 .n_lower_fds = n_lowers,
+                                 .limits = limits };
   cleanup_close int dirfd = -1;
   cleanup_close int blobfd = -1;
   cleanup_free char *tmp = NULL;
@@ -21,7 +26,7 @@ unpack_one_layer (struct store *s, const struct store_layer *l, const struct unp
       mini_error_wrap (err, "layer %s", l->digest);
       goto fail;
     }
-  if (unpack_layer_apply (blobfd, dirfd, l->diff_id, l->digest, limits, err) < 0)
+  if (unpack_layer_apply_opts (blobfd, dirfd, l->diff_id, l->digest, &opts, err) < 0)
     goto fail;
   close (steal_fd (&dirfd));
   close (steal_fd (&blobfd));
@@ -37,24 +42,106 @@ fail:
   return -1;
 }
 
+static int
+check_layer (const struct store_image *img, size_t i, mini_error_t *err)
+{
+  const struct store_layer *l = &img->layers[i];
+
+  if (l->digest == NULL || l->diff_id == NULL || l->chain_id == NULL
+      || !digest_is_valid (l->digest) || !digest_is_valid (l->diff_id)
+      || !digest_is_valid (l->chain_id))
+    return mini_error_set (err, EINVAL, "image %s: layer %zu: invalid digests",
+                           img->manifest_digest ? img->manifest_digest : "(unnamed)", i);
+  return 0;
+}
+
+static void
+close_fds (int *fds, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  free (fds);
+}
+
+/* Open the published layer CHAIN_ID's diff directory.  */
+static int
+open_layer_dir (struct store *s, const char *chain_id, mini_error_t *err)
+{
+  cleanup_free char *path = store_layer_diff_path (s, chain_id);
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (fd < 0)
+    return mini_error_set (err, errno, "open layer %s", chain_id);
+  return fd;
+}
+
 int
 unpack_image (struct store *s, const struct store_image *img, const struct unpack_limits *limits,
               mini_error_t *err)
 {
+  /* lowers[n - 1 - i] is layer i: the array read from the end is topmost
+     first for the layer being extracted.  */
+  int *lowers = xmalloc ((img->n_layers + 1) * sizeof (int));
+  size_t i, n = 0;
+  int ret = 0;
+
+  for (i = 0; i < img->n_layers; i++)
+    lowers[i] = -1;
+  for (i = 0; i < img->n_layers && ret == 0; i++)
+    {
+      const struct store_layer *l = &img->layers[i];
+      int *top_first;
+      size_t j;
+
+      ret = check_layer (img, i, err);
+      if (ret < 0)
+        break;
+      if (!store_layer_exists (s, l->chain_id))
+        {
+          top_first = xmalloc ((n + 1) * sizeof (int));
+          for (j = 0; j < n; j++)
+            top_first[j] = lowers[n - 1 - j];
+          ret = unpack_one_layer (s, l, top_first, n, limits, err);
+          free (top_first);
+          if (ret < 0)
+            break;
+        }
+      /* Only needed while a later layer remains to be extracted.  */
+      if (i + 1 < img->n_layers)
+        {
+          lowers[n] = open_layer_dir (s, l->chain_id, err);
+          if (lowers[n] < 0)
+            {
+              ret = -1;
+              break;
+            }
+          n++;
+        }
+    }
+  close_fds (lowers, n);
+  return ret;
+}
+
+int
+unpack_image_flatten (struct store *s, const struct store_image *img, int dirfd,
+                      const struct unpack_limits *limits, mini_error_t *err)
+{
+  struct unpack_options opts = { .mode = UNPACK_MODE_FLATTEN, .limits = limits };
   size_t i;
 
   for (i = 0; i < img->n_layers; i++)
     {
       const struct store_layer *l = &img->layers[i];
+      cleanup_close int blobfd = -1;
 
-      if (l->digest == NULL || l->diff_id == NULL || l->chain_id == NULL
-          || !digest_is_valid (l->digest) || !digest_is_valid (l->diff_id)
-          || !digest_is_valid (l->chain_id))
-        return mini_error_set (err, EINVAL, "image %s: layer %zu: invalid digests",
-                               img->manifest_digest ? img->manifest_digest : "(unnamed)", i);
-      if (store_layer_exists (s, l->chain_id))
-        continue;
-      if (unpack_one_layer (s, l, limits, err) < 0)
+      if (check_layer (img, i, err) < 0)
+        return -1;
+      if (store_blob_open (s, l->digest, &blobfd, err) < 0)
+        return mini_error_wrap (err, "layer %s", l->digest);
+      if (unpack_layer_apply_opts (blobfd, dirfd, l->diff_id, l->digest, &opts, err) < 0)
         return -1;
     }
   return 0;

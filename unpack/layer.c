@@ -18,11 +18,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#define BLOB_READ_SIZE (256 * 1024)   /* read(2) size on the blob */
+#define BLOB_READ_SIZE (64 * 1024)    /* read(2) size on the blob (also the
+                                         granularity of the ratio check) */
 #define STREAM_SLOTS 4                 /* ring of uncompressed buffers */
 #define STREAM_SLOT_SIZE (512 * 1024)
 #define PARENT_CACHE_SIZE 8            /* recently used parent dir fds */
@@ -55,6 +58,8 @@ struct stream
   struct sha256_stream *sha;
   const char *layer;
   uint64_t max_bytes;
+  uint64_t max_ratio;       /* uncompressed / compressed */
+  uint64_t ratio_min_bytes; /* the ratio is checked past this many bytes */
   uint64_t total; /* uncompressed bytes so far (producer only) */
 
   pthread_mutex_t lock;
@@ -108,6 +113,22 @@ stream_fill (struct stream *st, char *buf, const void **block, size_t *block_len
                               "layer %s: expands beyond %llu bytes; refusing (decompression bomb?)",
                               st->layer, (unsigned long long) st->max_bytes);
               break;
+            }
+          if (st->total > st->ratio_min_bytes)
+            {
+              /* Compressed bytes read so far (whole read blocks: an
+                 overestimate, so the ratio is never overstated).  */
+              la_int64_t in = archive_filter_bytes (st->outer, -1);
+              if (in > 0 && st->total / (uint64_t) in > st->max_ratio)
+                {
+                  mini_error_set (err, EFBIG,
+                                  "layer %s: decompression bomb: %llu bytes of compressed data "
+                                  "expand to more than %llu bytes (ratio over %llu:1); refusing",
+                                  st->layer, (unsigned long long) in,
+                                  (unsigned long long) st->total,
+                                  (unsigned long long) st->max_ratio);
+                  break;
+                }
             }
         }
       n = *block_len < STREAM_SLOT_SIZE - len ? *block_len : STREAM_SLOT_SIZE - len;
@@ -258,8 +279,8 @@ add_inprocess_filter (struct archive *a, int (*support) (struct archive *))
 
 /* Open the blob, detect its compression and start the producer thread.  */
 static int
-stream_start (struct stream *st, int blob_fd, uint64_t max_bytes, const char *layer,
-              mini_error_t *err)
+stream_start (struct stream *st, int blob_fd, uint64_t max_bytes, uint64_t max_ratio,
+              uint64_t ratio_min_bytes, const char *layer, mini_error_t *err)
 {
   struct archive_entry *entry;
   struct stat bst;
@@ -269,6 +290,8 @@ stream_start (struct stream *st, int blob_fd, uint64_t max_bytes, const char *la
 
   st->layer = layer;
   st->max_bytes = max_bytes;
+  st->max_ratio = max_ratio;
+  st->ratio_min_bytes = ratio_min_bytes;
   st->sha = sha256_stream_new ();
   if (pthread_mutex_init (&st->lock, NULL) != 0 || pthread_cond_init (&st->cond, NULL) != 0)
     return mini_error_set (err, ENOMEM, "layer %s: init stream", layer);
@@ -367,6 +390,13 @@ struct parent_cache_entry
   int fd; /* O_PATH directory fd */
 };
 
+/* A set of normalized paths (open addressing).  */
+struct pathset
+{
+  char **slots;
+  size_t size, n;
+};
+
 struct extract
 {
   int rootfd;
@@ -383,6 +413,10 @@ struct extract
   size_t n_dirs, alloc_dirs;
   size_t *dir_index; /* open addressing on path: index + 1, 0 = empty */
   size_t dir_index_size;
+  bool flatten;          /* UNPACK_MODE_FLATTEN: whiteouts delete */
+  const int *lowers;     /* overlay mode: lower layer dirs, topmost first */
+  size_t n_lowers;
+  struct pathset mine;   /* flatten: paths of this layer and their parents */
 };
 
 static void
@@ -402,6 +436,9 @@ extract_free (struct extract *x)
     free (x->dirs[i].path);
   free (x->dirs);
   free (x->dir_index);
+  for (i = 0; i < x->mine.size; i++)
+    free (x->mine.slots[i]);
+  free (x->mine.slots);
 }
 #define cleanup_extract __attribute__ ((cleanup (extract_free)))
 
@@ -487,99 +524,6 @@ set_opaque (struct extract *x, int pfd, const char *base, const char *name, mini
   return 0;
 }
 
-/* A directory needed as a parent is a whiteout of this same layer (`.wh.d`
-   came before `d/x`): replace each such whiteout on the way to PARENT with
-   an opaque directory (the new d hides the lower one).  Returns 1 if any was
-   replaced, 0 if none, < 0 on errors.  */
-static int
-replace_whiteout_parents (struct extract *x, const char *parent, const char *entry,
-                          mini_error_t *err)
-{
-  cleanup_free char *p = xstrdup (parent);
-  char *comp = p;
-  int replaced = 0;
-
-  for (;;)
-    {
-      cleanup_close int dfd = -1;
-      char *slash = strchr (comp, '/');
-      struct stat st;
-
-      /* P[0..comp) is the directory holding COMP */
-      if (comp == p)
-        dfd = fcntl (x->rootfd, F_DUPFD_CLOEXEC, 3);
-      else
-        {
-          comp[-1] = '\0';
-          dfd = safe_openat (x->rootfd, p, O_PATH | O_DIRECTORY, 0, NULL);
-          comp[-1] = '/';
-        }
-      if (dfd < 0)
-        return replaced;
-      if (slash)
-        *slash = '\0';
-      if (fstatat (dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return replaced;
-      if (is_whiteout (&st))
-        {
-          cache_invalidate (x, -1);
-          if (unlinkat (dfd, comp, 0) < 0 || mkdirat (dfd, comp, 0755) < 0)
-            return mini_error_set (err, errno, "layer %s: entry `%s`: replace whiteout `%s`",
-                                   x->layer, entry, p);
-          if (set_opaque (x, dfd, comp, entry, err) < 0)
-            return -1;
-          replaced = 1;
-        }
-      if (slash == NULL)
-        return replaced;
-      *slash = '/';
-      comp = slash + 1;
-    }
-}
-
-/* Directory fd of PARENT ("" = the root) resolved inside the layer,
-   creating missing directories (0755).  The fd is borrowed from the cache:
-   valid until the next get_parent or cache_put.  */
-static int
-get_parent (struct extract *x, const char *parent, const char *entry, int *ret_fd,
-            mini_error_t *err)
-{
-  size_t i;
-  int fd;
-
-  if (parent[0] == '\0')
-    {
-      *ret_fd = x->rootfd;
-      return 0;
-    }
-  for (i = 0; i < PARENT_CACHE_SIZE; i++)
-    if (x->cache[i].path && strcmp (x->cache[i].path, parent) == 0)
-      {
-        *ret_fd = x->cache[i].fd;
-        return 0;
-      }
-  fd = safe_mkdir_p (x->rootfd, parent, 0755, err);
-  if (fd < 0 && mini_error_errno (*err) == ENOTDIR)
-    {
-      mini_error_t tmp = NULL;
-      int r = replace_whiteout_parents (x, parent, entry, &tmp);
-      if (r != 0)
-        mini_error_release (err);
-      if (r < 0)
-        {
-          *err = tmp;
-          return -1;
-        }
-      if (r > 0)
-        fd = safe_mkdir_p (x->rootfd, parent, 0755, err);
-    }
-  if (fd < 0)
-    return mini_error_wrap (err, "layer %s: entry `%s`", x->layer, entry);
-  cache_put (x, parent, fd);
-  *ret_fd = fd;
-  return 0;
-}
-
 static size_t
 hash_path (const char *s)
 {
@@ -590,6 +534,24 @@ hash_path (const char *s)
       h *= 1099511628211ULL;
     }
   return (size_t) h;
+}
+
+/* The record for directory PATH, or NULL.  */
+static struct dir_meta *
+dir_meta_find (struct extract *x, const char *path)
+{
+  size_t mask, h;
+
+  if (x->dir_index_size == 0)
+    return NULL;
+  mask = x->dir_index_size - 1;
+  for (h = hash_path (path) & mask; x->dir_index[h]; h = (h + 1) & mask)
+    {
+      struct dir_meta *d = &x->dirs[x->dir_index[h] - 1];
+      if (strcmp (d->path, path) == 0)
+        return d;
+    }
+  return NULL;
 }
 
 /* The record for directory PATH, a new one (path set, rest zero) if none.  */
@@ -679,6 +641,409 @@ split_name (const char *name, char **ret_parent)
     }
   *ret_parent = xstrndup (name, slash - name);
   return slash + 1;
+}
+
+/* ---------------------------------------------------------------- path sets */
+
+static bool
+pathset_has (const struct pathset *s, const char *path)
+{
+  size_t mask, h;
+
+  if (s->size == 0)
+    return false;
+  mask = s->size - 1;
+  for (h = hash_path (path) & mask; s->slots[h]; h = (h + 1) & mask)
+    if (strcmp (s->slots[h], path) == 0)
+      return true;
+  return false;
+}
+
+/* Add a copy of PATH; returns false if it was already there.  */
+static bool
+pathset_add (struct pathset *s, const char *path)
+{
+  size_t mask, h;
+
+  if ((s->n + 1) * 2 > s->size)
+    {
+      size_t i, size = s->size ? s->size * 2 : 1024;
+      char **slots = xmalloc0 (size * sizeof (char *));
+
+      for (i = 0; i < s->size; i++)
+        if (s->slots[i])
+          {
+            h = hash_path (s->slots[i]) & (size - 1);
+            while (slots[h])
+              h = (h + 1) & (size - 1);
+            slots[h] = s->slots[i];
+          }
+      free (s->slots);
+      s->slots = slots;
+      s->size = size;
+    }
+  mask = s->size - 1;
+  for (h = hash_path (path) & mask; s->slots[h]; h = (h + 1) & mask)
+    if (strcmp (s->slots[h], path) == 0)
+      return false;
+  s->slots[h] = xstrdup (path);
+  s->n++;
+  return true;
+}
+
+/* Flatten mode: PATH and every directory above it belong to this layer
+   (a whiteout of this layer never removes them).  */
+static void
+mark_mine (struct extract *x, const char *path)
+{
+  cleanup_free char *p = NULL;
+  char *slash;
+
+  if (!x->flatten || path[0] == '\0')
+    return;
+  p = xstrdup (path);
+  for (;;)
+    {
+      if (!pathset_add (&x->mine, p))
+        return; /* its parents are there already */
+      slash = strrchr (p, '/');
+      if (slash == NULL)
+        return;
+      *slash = '\0';
+    }
+}
+
+/* ---------------------------------------------------------------- lower layers */
+
+enum lower_result
+{
+  LOWER_ABSENT = 0, /* not visible in the merged lower layers */
+  LOWER_FOUND,      /* *ret_idx and *ret_st tell where and what */
+};
+
+/* What the lower layers (X->lowers, topmost first, overlay form) show at
+   the normalized PATH, as overlayfs would: whiteouts hide, opaque
+   directories stop the descent, a directory hides lower non-directories.
+   UPPER_DIRS leading components of PATH are known to be directories above
+   the lowers (in the layer being extracted).  A path below a lower
+   non-directory is absent.  Returns LOWER_ABSENT, LOWER_FOUND or -1.  */
+static int
+lower_lookup (struct extract *x, const char *path, size_t upper_dirs, size_t *ret_idx,
+              struct stat *ret_st, mini_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  cleanup_free char **comps = NULL;
+  size_t n = 0, i, k, dirs_seen = upper_dirs;
+  char *p, *save = NULL;
+
+  comps = xmalloc0 ((strlen (path) / 2 + 2) * sizeof (char *));
+  for (p = strtok_r (copy, "/", &save); p; p = strtok_r (NULL, "/", &save))
+    comps[n++] = p;
+  if (n == 0)
+    return LOWER_ABSENT;
+
+  for (i = 0; i < x->n_lowers; i++)
+    {
+      cleanup_close int dfd = fcntl (x->lowers[i], F_DUPFD_CLOEXEC, 3);
+      bool opaque = false;
+
+      if (dfd < 0)
+        return mini_error_set (err, errno, "layer %s: dup lower layer", x->layer);
+      for (k = 0; k < n; k++)
+        {
+          struct stat st;
+          char v = 0;
+          int fd;
+
+          if (fstatat (dfd, comps[k], &st, AT_SYMLINK_NOFOLLOW) < 0)
+            {
+              if (errno == ENOENT || errno == ENOTDIR)
+                break;
+              return mini_error_set (err, errno, "layer %s: look up `%s` in lower layer %zu",
+                                     x->layer, path, i);
+            }
+          if (is_whiteout (&st))
+            return LOWER_ABSENT;
+          if (k + 1 == n)
+            {
+              if (k < dirs_seen && !S_ISDIR (st.st_mode))
+                return LOWER_ABSENT;
+              *ret_idx = i;
+              *ret_st = st;
+              return LOWER_FOUND;
+            }
+          if (!S_ISDIR (st.st_mode))
+            return LOWER_ABSENT;
+          fd = openat (dfd, comps[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (fd < 0)
+            return mini_error_set (err, errno, "layer %s: look up `%s` in lower layer %zu",
+                                   x->layer, path, i);
+          if (fgetxattr (fd, OVERLAY_OPAQUE_XATTR, &v, 1) == 1 && v == 'y')
+            opaque = true;
+          if (k + 1 > dirs_seen)
+            dirs_seen = k + 1;
+          close (dfd);
+          dfd = fd;
+        }
+      if (opaque)
+        return LOWER_ABSENT;
+    }
+  return LOWER_ABSENT;
+}
+
+/* Open PATH (normalized, already checked to be made of directories) inside
+   ROOTFD without following any symlink.  */
+static int
+open_nofollow (int rootfd, const char *path, int flags)
+{
+  cleanup_free char *copy = xstrdup (path);
+  cleanup_close int dfd = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+  char *p, *save = NULL, *next;
+
+  if (dfd < 0)
+    return -1;
+  p = strtok_r (copy, "/", &save);
+  if (p == NULL)
+    return openat (dfd, ".", flags | O_CLOEXEC);
+  for (; p; p = next)
+    {
+      int fd;
+
+      next = strtok_r (NULL, "/", &save);
+      fd = openat (dfd, p, (next ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        return -1;
+      close (dfd);
+      dfd = fd;
+    }
+  return steal_fd (&dfd);
+}
+
+/* ---------------------------------------------------------------- parents */
+
+static struct dir_meta *dir_meta_find (struct extract *x, const char *path);
+
+/* Remember the current metadata of the existing directory FD (PATH) so that
+   finish_dirs puts it back after this layer changed its entries (flatten
+   mode: the mtimes of lower directories stay as the image made them).  */
+static void
+keep_dir_meta (struct extract *x, int fd, const char *path)
+{
+  struct dir_meta *d;
+  struct stat st;
+
+  if (dir_meta_find (x, path) || fstat (fd, &st) < 0)
+    return;
+  d = dir_meta_get (x, path);
+  d->dev = st.st_dev;
+  d->ino = st.st_ino;
+  d->m.uid = st.st_uid;
+  d->m.gid = st.st_gid;
+  d->m.mode = st.st_mode & 07777;
+  d->m.times[0] = st.st_atim;
+  d->m.times[1] = st.st_mtim;
+}
+
+static int
+refuse_symlink (struct extract *x, const char *entry, const char *path, mini_error_t *err)
+{
+  return mini_error_set (err, EINVAL,
+                         "layer %s: refusing entry `%s`: `%s` is a symlink; writing through "
+                         "a symlink is not allowed",
+                         x->layer, entry, path);
+}
+
+/* Component COMP (PATH from the root) is missing in DFD: create it, with
+   the metadata of the directory the lower layers show there if any (a
+   lower symlink there is refused: the entry would be written through it). */
+static int
+make_parent_dir (struct extract *x, int dfd, const char *comp, const char *path, size_t depth,
+                 const char *entry, mini_error_t *err)
+{
+  struct stat lst;
+  size_t idx;
+  int r = LOWER_ABSENT;
+
+  if (!x->flatten && x->n_lowers > 0)
+    {
+      r = lower_lookup (x, path, depth, &idx, &lst, err);
+      if (r < 0)
+        return mini_error_wrap (err, "entry `%s`", entry);
+      if (r == LOWER_FOUND && S_ISLNK (lst.st_mode))
+        return refuse_symlink (x, entry, path, err);
+    }
+  if (mkdirat (dfd, comp, 0755) < 0 && errno != EEXIST)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: mkdir `%s`", x->layer, entry, path);
+  if (r == LOWER_FOUND && S_ISDIR (lst.st_mode) && dir_meta_find (x, path) == NULL)
+    {
+      /* The merged view keeps the lower directory's owner, mode and times. */
+      cleanup_close int fd = openat (dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      struct dir_meta *d;
+      struct stat st;
+
+      if (fd >= 0 && fstat (fd, &st) == 0)
+        {
+          d = dir_meta_get (x, path);
+          d->dev = st.st_dev;
+          d->ino = st.st_ino;
+          d->m.uid = lst.st_uid;
+          d->m.gid = lst.st_gid;
+          d->m.mode = lst.st_mode & 07777;
+          d->m.times[0] = lst.st_atim;
+          d->m.times[1] = lst.st_mtim;
+        }
+    }
+  return 0;
+}
+
+/* Component COMP (PATH) of DFD exists but is not a directory.  A symlink
+   is refused; a whiteout of this layer becomes an opaque directory (`.wh.d`
+   then `d/x`: the new d hides the lower one); in flatten mode a
+   non-directory of a lower layer is replaced by a directory (as the
+   overlay's upper directory would hide it).  Returns 0 when COMP is now a
+   directory, 1 when CREATE is false and it would have to be made.  */
+static int
+fix_parent (struct extract *x, int dfd, const char *comp, const char *path, const char *entry,
+            bool create, mini_error_t *err)
+{
+  struct stat st;
+
+  if (fstatat (dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: stat `%s`", x->layer, entry, path);
+  if (S_ISLNK (st.st_mode))
+    return refuse_symlink (x, entry, path, err);
+  if (S_ISDIR (st.st_mode))
+    return 0;
+  if ((!x->flatten && is_whiteout (&st)) || (x->flatten && !pathset_has (&x->mine, path)))
+    {
+      if (!create)
+        return 1;
+      cache_invalidate (x, -1);
+      if (unlinkat (dfd, comp, 0) < 0 || mkdirat (dfd, comp, 0755) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: replace `%s` with a directory",
+                               x->layer, entry, path);
+      if (!x->flatten)
+        return set_opaque (x, dfd, comp, entry, err);
+      return 0;
+    }
+  return mini_error_set (err, ENOTDIR, "layer %s: entry `%s`: `%s` is not a directory", x->layer,
+                         entry, path);
+}
+
+/* Directory PATH (normalized, "" = the root) inside the layer as a new
+   O_PATH fd, never following a symlink (one openat2 RESOLVE_IN_ROOT |
+   RESOLVE_NO_SYMLINKS call when everything exists, else a walk one
+   component at a time with O_NOFOLLOW).  With CREATE, missing directories
+   are made (see make_parent_dir and fix_parent).  Returns 0 with *RET_FD;
+   1 when a component is missing and !CREATE (*RET_DEPTH = the number of
+   components that exist); -1 with *ERR naming ENTRY.  */
+static int
+walk_dir (struct extract *x, const char *path, const char *entry, bool create, int *ret_fd,
+          size_t *ret_depth, mini_error_t *err)
+{
+  struct open_how how = { 0 };
+  cleanup_free char *p = NULL;
+  cleanup_close int dfd = -1;
+  size_t depth = 0;
+  char *comp;
+  int fd;
+
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  fd = (int) syscall (SYS_openat2, x->rootfd, path[0] ? path : ".", &how, sizeof (how));
+  if (fd >= 0)
+    {
+      *ret_fd = fd;
+      return 0;
+    }
+
+  dfd = fcntl (x->rootfd, F_DUPFD_CLOEXEC, 3);
+  if (dfd < 0)
+    return mini_error_set (err, errno, "layer %s: dup", x->layer);
+  p = xstrdup (path);
+  comp = p;
+  while (*comp)
+    {
+      char *slash = strchr (comp, '/');
+
+      if (slash)
+        *slash = '\0';
+      /* P is now the path up to and including COMP */
+      fd = openat (dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        {
+          int r;
+
+          if (errno == ENOENT)
+            {
+              if (!create)
+                {
+                  if (ret_depth)
+                    *ret_depth = depth;
+                  return 1;
+                }
+              r = make_parent_dir (x, dfd, comp, p, depth, entry, err);
+            }
+          else if (errno == ENOTDIR || errno == ELOOP)
+            r = fix_parent (x, dfd, comp, p, entry, create, err);
+          else
+            return mini_error_set (err, errno, "layer %s: entry `%s`: open `%s`", x->layer, entry,
+                                   p);
+          if (r < 0)
+            return -1;
+          if (r > 0)
+            {
+              if (ret_depth)
+                *ret_depth = depth;
+              return 1;
+            }
+          fd = openat (dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (fd < 0)
+            return mini_error_set (err, errno, "layer %s: entry `%s`: open `%s`", x->layer, entry,
+                                   p);
+        }
+      close (dfd);
+      dfd = fd;
+      depth++;
+      if (slash == NULL)
+        break;
+      *slash = '/';
+      comp = slash + 1;
+    }
+  *ret_fd = steal_fd (&dfd);
+  return 0;
+}
+
+/* Directory fd of PARENT ("" = the root) resolved inside the layer,
+   creating missing directories.  The fd is borrowed from the cache: valid
+   until the next get_parent or cache_put.  */
+static int
+get_parent (struct extract *x, const char *parent, const char *entry, int *ret_fd,
+            mini_error_t *err)
+{
+  size_t i;
+  int fd = -1;
+
+  if (parent[0] == '\0')
+    {
+      if (x->flatten)
+        keep_dir_meta (x, x->rootfd, ".");
+      *ret_fd = x->rootfd;
+      return 0;
+    }
+  for (i = 0; i < PARENT_CACHE_SIZE; i++)
+    if (x->cache[i].path && strcmp (x->cache[i].path, parent) == 0)
+      {
+        *ret_fd = x->cache[i].fd;
+        return 0;
+      }
+  if (walk_dir (x, parent, entry, true, &fd, NULL, err) < 0)
+    return -1;
+  if (x->flatten)
+    keep_dir_meta (x, fd, parent);
+  cache_put (x, parent, fd);
+  *ret_fd = fd;
+  return 0;
 }
 
 static int
@@ -993,16 +1358,165 @@ extract_node (struct extract *x, struct archive_entry *e, int pfd, const char *b
   return 0;
 }
 
+/* Copy the extended attributes of SRC (a path, usually /proc/self/fd/N/x)
+   to DST, best effort (overlay metadata never).  */
+static void
+copy_xattrs (const char *src, const char *dst)
+{
+  char list[8192];
+  ssize_t n, off;
+
+  n = llistxattr (src, list, sizeof (list));
+  for (off = 0; n > 0 && off < n; off += strlen (list + off) + 1)
+    {
+      const char *name = list + off;
+      char value[4096];
+      ssize_t vlen;
+
+      if (strncmp (name, "trusted.overlay.", 16) == 0 || strncmp (name, "user.overlay.", 13) == 0)
+        continue;
+      vlen = lgetxattr (src, name, value, sizeof (value));
+      if (vlen >= 0)
+        (void) lsetxattr (dst, name, value, vlen, 0);
+    }
+}
+
 static int
-extract_hardlink (struct extract *x, const char *raw_target, int pfd, const char *base, const char *name, mini_error_t *err)
+copy_data (int in, int out)
+{
+  char buf[65536];
+
+  for (;;)
+    {
+      ssize_t n = copy_file_range (in, NULL, out, NULL, 1 << 30, 0);
+      if (n == 0)
+        return 0;
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+            return -1;
+          break;
+        }
+    }
+  for (;;)
+    {
+      ssize_t n = TEMP_FAILURE_RETRY (read (in, buf, sizeof (buf)));
+      if (n <= 0)
+        return (int) n;
+      if (write_all (out, buf, n) < 0)
+        return -1;
+    }
+}
+
+/* Copy the non-directory SBASE in SPFD (a lower layer), described by ST, to
+   DBASE in DPFD (this layer) with its owner, mode, times and xattrs.  */
+static int
+copy_up (struct extract *x, int spfd, const char *sbase, const struct stat *st, int dpfd,
+         const char *dbase, const char *entry, mini_error_t *err)
+{
+  cleanup_free char *src_proc = xfmt ("/proc/self/fd/%d/%s", spfd, sbase);
+  cleanup_free char *dst_proc = xfmt ("/proc/self/fd/%d/%s", dpfd, dbase);
+  struct timespec times[2] = { st->st_atim, st->st_mtim };
+
+  if (S_ISREG (st->st_mode))
+    {
+      cleanup_close int in = openat (spfd, sbase, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      cleanup_close int out = -1;
+
+      if (in < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: open lower file", x->layer,
+                               entry);
+      out = openat (dpfd, dbase, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (out < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: copy up", x->layer, entry);
+      if (copy_data (in, out) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: copy up", x->layer, entry);
+      if (fchown (out, st->st_uid, st->st_gid) < 0 && chown_failed (x, entry, err) < 0)
+        return -1;
+      if (fchmod (out, st->st_mode & 07777) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: chmod", x->layer, entry);
+      copy_xattrs (src_proc, dst_proc);
+      if (futimens (out, times) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: set times", x->layer, entry);
+      return 0;
+    }
+  if (S_ISLNK (st->st_mode))
+    {
+      char target[PATH_MAX + 1];
+      ssize_t n = readlinkat (spfd, sbase, target, sizeof (target) - 1);
+
+      if (n < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: readlink", x->layer, entry);
+      target[n] = '\0';
+      if (symlinkat (target, dpfd, dbase) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: copy up", x->layer, entry);
+    }
+  else if (mknodat (dpfd, dbase, (st->st_mode & S_IFMT) | 0600, st->st_rdev) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: copy up", x->layer, entry);
+  if (fchownat (dpfd, dbase, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0
+      && chown_failed (x, entry, err) < 0)
+    return -1;
+  if (!S_ISLNK (st->st_mode) && fchmodat (dpfd, dbase, st->st_mode & 07777, 0) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: chmod", x->layer, entry);
+  copy_xattrs (src_proc, dst_proc);
+  if (utimensat (dpfd, dbase, times, AT_SYMLINK_NOFOLLOW) < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: set times", x->layer, entry);
+  return 0;
+}
+
+/* The hardlink target TARGET (TPARENT/TBASE) is not in this layer: find it
+   in the lower layers and copy it up to the same path in this layer (what
+   overlayfs does when a file of a lower layer gets a new link), so that the
+   link can be made here.  *RET_TPFD gets the new target parent fd.  */
+static int
+hardlink_copy_up (struct extract *x, const char *target, const char *tparent, const char *tbase,
+                  size_t upper_dirs, const char *raw_target, const char *name, int *ret_tpfd,
+                  mini_error_t *err)
+{
+  cleanup_close int lpfd = -1;
+  cleanup_close int tpfd = -1;
+  struct stat lst;
+  size_t idx = 0;
+  int r;
+
+  r = lower_lookup (x, target, upper_dirs, &idx, &lst, err);
+  if (r < 0)
+    return mini_error_wrap (err, "entry `%s`", name);
+  if (r == LOWER_ABSENT)
+    return mini_error_set (err, ENOENT,
+                           "layer %s: entry `%s`: hardlink target `%s` is not in the layer or "
+                           "its lower layers",
+                           x->layer, name, raw_target);
+  if (S_ISDIR (lst.st_mode))
+    return mini_error_set (err, EINVAL,
+                           "layer %s: refusing hardlink `%s` to `%s`: a directory or whiteout",
+                           x->layer, name, raw_target);
+  lpfd = open_nofollow (x->lowers[idx], tparent, O_PATH | O_DIRECTORY);
+  if (lpfd < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: open lower `%s`", x->layer, name,
+                           tparent[0] ? tparent : ".");
+  if (walk_dir (x, tparent, name, true, &tpfd, NULL, err) < 0)
+    return -1;
+  if (copy_up (x, lpfd, tbase, &lst, tpfd, tbase, name, err) < 0)
+    return -1;
+  *ret_tpfd = steal_fd (&tpfd);
+  return 0;
+}
+
+static int
+extract_hardlink (struct extract *x, const char *raw_target, int borrowed_pfd, const char *base,
+                  const char *name, mini_error_t *err)
 {
   cleanup_free char *target = NULL;
   cleanup_free char *tparent = NULL;
-  cleanup_close int own_tpfd = -1;
+  cleanup_close int tpfd = -1;
+  cleanup_close int pfd = -1;
   const char *why, *tbase;
   struct stat st, cur;
-  int tpfd = -1;
-  size_t i;
+  size_t depth = 0;
+  int r;
 
   why = normalize_name (raw_target, &target);
   if (why == NULL && target[0] == '\0')
@@ -1015,46 +1529,46 @@ extract_hardlink (struct extract *x, const char *raw_target, int pfd, const char
     return mini_error_set (err, EINVAL, "layer %s: refusing hardlink `%s` to whiteout `%s`",
                            x->layer, name, raw_target);
 
-  /* The target's parent, resolved inside the root, on a private fd (the
-     cache may be emptied below).  */
-  if (tparent[0] == '\0')
-    tpfd = x->rootfd;
-  for (i = 0; tpfd < 0 && i < PARENT_CACHE_SIZE; i++)
-    if (x->cache[i].path && strcmp (x->cache[i].path, tparent) == 0)
-      {
-        own_tpfd = fcntl (x->cache[i].fd, F_DUPFD_CLOEXEC, 3);
-        if (own_tpfd < 0)
-          return mini_error_set (err, errno, "layer %s: entry `%s`: dup", x->layer, name);
-        tpfd = own_tpfd;
-      }
-  if (tpfd < 0)
-    {
-      own_tpfd = safe_openat (x->rootfd, tparent, O_PATH | O_DIRECTORY, 0, err);
-      if (own_tpfd < 0)
-        {
-          if (mini_error_errno (*err) == ENOENT || mini_error_errno (*err) == ENOTDIR)
-            {
-              mini_error_release (err);
-              return mini_error_set (err, ENOENT,
-                                     "layer %s: entry `%s`: hardlink target `%s` is not in the "
-                                     "layer",
-                                     x->layer, name, raw_target);
-            }
-          return mini_error_wrap (err, "layer %s: entry `%s`: hardlink target", x->layer, name);
-        }
-      tpfd = own_tpfd;
-    }
+  /* Our own fds: the cache may be emptied below.  */
+  pfd = fcntl (borrowed_pfd, F_DUPFD_CLOEXEC, 3);
+  if (pfd < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: dup", x->layer, name);
 
-  if (fstatat (tpfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
+  /* The target's parent, inside the layer, never through a symlink.  */
+  r = walk_dir (x, tparent, name, false, &tpfd, &depth, err);
+  if (r < 0)
+    return -1;
+  if (r == 0 && fstatat (tpfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
     {
-      if (errno == ENOENT)
+      if (errno != ENOENT)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: stat hardlink target `%s`",
+                               x->layer, name, raw_target);
+      r = 1;
+      depth = SIZE_MAX; /* the whole parent exists here */
+    }
+  if (r == 1)
+    {
+      if (x->flatten || x->n_lowers == 0)
         return mini_error_set (err, ENOENT,
                                "layer %s: entry `%s`: hardlink target `%s` is not in the layer",
                                x->layer, name, raw_target);
-      return mini_error_set (err, errno, "layer %s: entry `%s`: stat hardlink target `%s`",
-                             x->layer, name, raw_target);
+      if (depth == SIZE_MAX)
+        {
+          const char *c;
+          for (depth = 1, c = tparent; *c; c++)
+            depth += *c == '/';
+          if (tparent[0] == '\0')
+            depth = 0;
+        }
+      if (tpfd >= 0)
+        close (steal_fd (&tpfd));
+      if (hardlink_copy_up (x, target, tparent, tbase, depth, raw_target, name, &tpfd, err) < 0)
+        return -1;
+      if (fstatat (tpfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: stat hardlink target `%s`",
+                               x->layer, name, raw_target);
     }
-  if (S_ISDIR (st.st_mode) || (S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0)))
+  if (S_ISDIR (st.st_mode) || (!x->flatten && is_whiteout (&st)))
     return mini_error_set (err, EINVAL,
                            "layer %s: refusing hardlink `%s` to `%s`: a directory or whiteout",
                            x->layer, name, raw_target);
@@ -1074,6 +1588,85 @@ extract_hardlink (struct extract *x, const char *raw_target, int pfd, const char
     }
   return mini_error_set (err, errno, "layer %s: entry `%s`: link to `%s`", x->layer, name,
                          raw_target);
+}
+
+/* Flatten mode: remove from the directory FD (PATH) everything that is not
+   of this layer, descending into this layer's directories (an opaque
+   directory, or a whiteout of a directory this layer also has).  */
+static int
+prune_lower (struct extract *x, int fd, const char *path, const char *entry, int depth,
+             mini_error_t *err)
+{
+  cleanup_close int rfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *d = NULL;
+  cleanup_strv char **names = NULL;
+  struct dirent *de;
+  size_t i;
+
+  if (depth > 4096)
+    return mini_error_set (err, ELOOP, "layer %s: entry `%s`: tree too deep", x->layer, entry);
+  if (rfd < 0)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: open `%s`", x->layer, entry,
+                           path[0] ? path : ".");
+  d = fdopendir (rfd);
+  if (d == NULL)
+    return mini_error_set (err, errno, "layer %s: entry `%s`: opendir", x->layer, entry);
+  rfd = -1;
+  names = xmalloc0 (sizeof (char *));
+  while ((de = readdir (d)))
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      strv_append (&names, de->d_name);
+
+  for (i = 0; names[i]; i++)
+    {
+      cleanup_free char *child = path[0] ? xfmt ("%s/%s", path, names[i]) : xstrdup (names[i]);
+      struct stat st;
+
+      if (!pathset_has (&x->mine, child))
+        {
+          if (remove_tree_at (dirfd (d), names[i], err) < 0)
+            return mini_error_wrap (err, "layer %s: entry `%s`: remove lower `%s`", x->layer,
+                                    entry, child);
+          continue;
+        }
+      if (fstatat (dirfd (d), names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode))
+        {
+          cleanup_close int cfd
+              = openat (dirfd (d), names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (cfd < 0)
+            return mini_error_set (err, errno, "layer %s: entry `%s`: open `%s`", x->layer,
+                                   entry, child);
+          if (prune_lower (x, cfd, child, entry, depth + 1, err) < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
+/* Flatten mode, dir/.wh.NAME: remove NAME of the lower layers.  What this
+   layer made stays (layer.md): a directory of this layer only loses the
+   lower content it merged with.  */
+static int
+flatten_whiteout (struct extract *x, int pfd, const char *parent, const char *target,
+                  const char *name, mini_error_t *err)
+{
+  cleanup_free char *path = parent[0] ? xfmt ("%s/%s", parent, target) : xstrdup (target);
+  struct stat st;
+
+  mark_mine (x, parent);
+  if (!pathset_has (&x->mine, path))
+    return remove_existing (x, pfd, target, name, err);
+  if (fstatat (pfd, target, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode))
+    {
+      cleanup_close int fd = openat (pfd, target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+      if (fd < 0)
+        return mini_error_set (err, errno, "layer %s: entry `%s`: open `%s`", x->layer, name,
+                               path);
+      cache_invalidate (x, pfd);
+      return prune_lower (x, fd, path, name, 0, err);
+    }
+  return 0;
 }
 
 /* dir/.wh.NAME: a 0:0 character device NAME, unless this layer has NAME
@@ -1106,7 +1699,7 @@ extract_entry (struct extract *x, struct archive *a, struct archive_entry *e, mi
   cleanup_free char *parent = NULL;
   struct entry_meta m;
   const char *why, *base;
-  int pfd;
+  int pfd, r;
 
   why = normalize_name (raw, &name);
   if (why)
@@ -1132,6 +1725,14 @@ extract_entry (struct extract *x, struct archive *a, struct archive_entry *e, mi
         {
           if (get_parent (x, parent, name, &pfd, err) < 0)
             return -1;
+          if (x->flatten)
+            {
+              /* The directory is this layer's; what lower layers put in it
+                 goes, whatever the order of the entries.  */
+              mark_mine (x, parent);
+              cache_invalidate (x, pfd);
+              return prune_lower (x, pfd, parent, name, 0, err);
+            }
           return set_opaque (x, pfd, NULL, name, err);
         }
       if (strncmp (base, WHITEOUT_META_PREFIX, strlen (WHITEOUT_META_PREFIX)) == 0)
@@ -1141,6 +1742,8 @@ extract_entry (struct extract *x, struct archive *a, struct archive_entry *e, mi
                                x->layer, name);
       if (get_parent (x, parent, name, &pfd, err) < 0)
         return -1;
+      if (x->flatten)
+        return flatten_whiteout (x, pfd, parent, target, name, err);
       return extract_whiteout (x, pfd, target, name, err);
     }
 
@@ -1159,26 +1762,35 @@ extract_entry (struct extract *x, struct archive *a, struct archive_entry *e, mi
     return -1;
 
   if (hardlink)
-    return extract_hardlink (x, hardlink, pfd, base, name, err);
-
-  if (entry_meta_get (x, e, name, &m, err) < 0)
-    return -1;
-  switch (type)
+    r = extract_hardlink (x, hardlink, pfd, base, name, err);
+  else
     {
-    case AE_IFREG:
-      return extract_file (x, a, e, pfd, base, name, &m, err);
-    case AE_IFDIR:
-      return extract_dir (x, e, pfd, base, name, &m, err);
-    case AE_IFLNK:
-      return extract_symlink (x, e, pfd, base, name, &m, err);
-    case AE_IFCHR:
-    case AE_IFBLK:
-    case AE_IFIFO:
-      return extract_node (x, e, pfd, base, name, &m, err);
-    default:
-      return mini_error_set (err, EINVAL, "layer %s: entry `%s`: unsupported type 0%o", x->layer,
-                             name, (unsigned) type);
+      if (entry_meta_get (x, e, name, &m, err) < 0)
+        return -1;
+      switch (type)
+        {
+        case AE_IFREG:
+          r = extract_file (x, a, e, pfd, base, name, &m, err);
+          break;
+        case AE_IFDIR:
+          r = extract_dir (x, e, pfd, base, name, &m, err);
+          break;
+        case AE_IFLNK:
+          r = extract_symlink (x, e, pfd, base, name, &m, err);
+          break;
+        case AE_IFCHR:
+        case AE_IFBLK:
+        case AE_IFIFO:
+          r = extract_node (x, e, pfd, base, name, &m, err);
+          break;
+        default:
+          return mini_error_set (err, EINVAL, "layer %s: entry `%s`: unsupported type 0%o",
+                                 x->layer, name, (unsigned) type);
+        }
     }
+  if (r == 0)
+    mark_mine (x, name);
+  return r;
 }
 
 /* Directory metadata last, deepest (latest created) first, so that a 0555
@@ -1244,14 +1856,18 @@ archive_failed (struct archive *a, struct stream *st, const char *layer, const c
 }
 
 int
-unpack_layer_apply (int blob_fd, int layer_dirfd, const char *expected_diff_id,
-                    const char *layer_digest, const struct unpack_limits *limits,
-                    mini_error_t *err)
+unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_diff_id,
+                         const char *layer_digest, const struct unpack_options *opts,
+                         mini_error_t *err)
 {
   const char *layer = layer_name (layer_digest);
+  const struct unpack_limits *limits = opts ? opts->limits : NULL;
   uint64_t max_entries = limits && limits->max_entries ? limits->max_entries
                                                        : UNPACK_DEFAULT_MAX_ENTRIES;
   uint64_t max_bytes = limits && limits->max_bytes ? limits->max_bytes : UNPACK_DEFAULT_MAX_BYTES;
+  uint64_t max_ratio = limits && limits->max_ratio ? limits->max_ratio : UNPACK_DEFAULT_MAX_RATIO;
+  uint64_t ratio_min = limits && limits->ratio_min_bytes ? limits->ratio_min_bytes
+                                                         : UNPACK_DEFAULT_RATIO_MIN_BYTES;
   cleanup_stream struct stream st = { 0 };
   cleanup_extract struct extract x = { 0 };
   cleanup_archive struct archive *inner = NULL;
@@ -1280,8 +1896,19 @@ unpack_layer_apply (int blob_fd, int layer_dirfd, const char *expected_diff_id,
   x.orphan_fd = -1;
   for (i = 0; i < PARENT_CACHE_SIZE; i++)
     x.cache[i].fd = -1;
+  if (opts && opts->mode == UNPACK_MODE_FLATTEN)
+    {
+      x.flatten = true;
+      /* Lower directories may be setgid already: always set owners.  */
+      x.fresh_owner = false;
+    }
+  else if (opts && opts->n_lower_fds > 0)
+    {
+      x.lowers = opts->lower_fds;
+      x.n_lowers = opts->n_lower_fds;
+    }
 
-  if (stream_start (&st, blob_fd, max_bytes, layer, err) < 0)
+  if (stream_start (&st, blob_fd, max_bytes, max_ratio, ratio_min, layer, err) < 0)
     return -1;
 
   inner = archive_read_new ();
@@ -1326,4 +1953,15 @@ unpack_layer_apply (int blob_fd, int layer_dirfd, const char *expected_diff_id,
     return mini_error_set (err, EINVAL, "layer %s: diff_id mismatch: expected %s, got %s", layer,
                            expected_diff_id, digest);
   return 0;
+}
+
+int
+unpack_layer_apply (int blob_fd, int layer_dirfd, const char *expected_diff_id,
+                    const char *layer_digest, const struct unpack_limits *limits,
+                    mini_error_t *err)
+{
+  struct unpack_options opts = { .mode = UNPACK_MODE_OVERLAY, .limits = limits };
+
+  return unpack_layer_apply_opts (blob_fd, layer_dirfd, expected_diff_id, layer_digest, &opts,
+                                  err);
 }

@@ -26,12 +26,47 @@
 /* Defaults used when a field of struct unpack_limits is 0. */
 #define UNPACK_DEFAULT_MAX_ENTRIES ((uint64_t) 1000000)
 #define UNPACK_DEFAULT_MAX_BYTES ((uint64_t) 64 << 30)
+#define UNPACK_DEFAULT_MAX_RATIO ((uint64_t) 200)
+#define UNPACK_DEFAULT_RATIO_MIN_BYTES ((uint64_t) 128 << 20)
 
-/* Guards against decompression bombs.  A NULL pointer means all defaults. */
+/* Guards against decompression bombs.  A NULL pointer means all defaults.
+   The expansion ratio is the uncompressed tar stream over the compressed
+   bytes read so far; it is only checked once the stream is past
+   RATIO_MIN_BYTES, so small layers of zeros are fine.  Ordinary layers
+   expand 2-10 times, a tar of 100k tiny files about 80 times; a gzip of
+   zeros about 230 (gzip -1) to 1030 times (gzip -9), zstd and xz far more. */
 struct unpack_limits
 {
-  uint64_t max_entries; /* tar entries per layer; 0 = 1,000,000 */
-  uint64_t max_bytes;   /* uncompressed tar stream bytes; 0 = 64 GiB */
+  uint64_t max_entries;     /* tar entries per layer; 0 = 1,000,000 */
+  uint64_t max_bytes;       /* uncompressed tar stream bytes; 0 = 64 GiB */
+  uint64_t max_ratio;       /* uncompressed / compressed; 0 = 200 */
+  uint64_t ratio_min_bytes; /* check the ratio past this size; 0 = 128 MiB */
+};
+
+/* How a layer is applied to the target directory. */
+enum unpack_mode
+{
+  /* The target is the layer's own directory, used as an overlayfs lower
+     layer: whiteouts become overlay whiteouts (see above). */
+  UNPACK_MODE_OVERLAY = 0,
+  /* The target already holds the lower layers, flattened (a rootfs): a
+     whiteout removes the lower path, an opaque marker removes the lower
+     content of its directory, what this layer made stays (layer.md: in
+     any order).  Nothing of the overlay form is ever created. */
+  UNPACK_MODE_FLATTEN,
+};
+
+struct unpack_options
+{
+  enum unpack_mode mode;
+  /* Overlay mode only (may be NULL): the directories of the lower layers,
+     topmost first, in overlay form.  With them a hardlink to a file of a
+     lower layer works (the file is copied up into this layer first, as
+     overlayfs does), implicit parent directories take the metadata the
+     lower layers show, and a lower symlink is never written through. */
+  const int *lower_fds;
+  size_t n_lower_fds;
+  const struct unpack_limits *limits; /* NULL: defaults */
 };
 
 /* Extract the layer tar stream read from BLOB_FD (gzip, zstd, xz, bzip2 or
@@ -58,10 +93,27 @@ struct unpack_limits
    in messages (may be NULL).  LIMITS may be NULL (defaults).
 
    On failure LAYER_DIRFD holds a partial extraction: the caller discards
-   it.  Returns 0, or < 0 with *ERR set. */
+   it.  Returns 0, or < 0 with *ERR set.
+
+   Same as unpack_layer_apply_opts with the overlay mode, no lower layers
+   and LIMITS. */
 int unpack_layer_apply (int blob_fd, int layer_dirfd, const char *expected_diff_id,
                         const char *layer_digest, const struct unpack_limits *limits,
                         mini_error_t *err);
+
+/* unpack_layer_apply with options OPTS (NULL: overlay mode, defaults).
+
+   Paths: every parent directory is resolved inside LAYER_DIRFD without
+   following any symlink (openat2 RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS, or
+   a walk with O_NOFOLLOW): an entry, whiteout or hardlink target whose path
+   goes through a symlink (of this layer, of the flattened lower layers or,
+   with OPTS->lower_fds, of a lower layer) is refused with EINVAL naming
+   the entry and the layer.  Limits: EFBIG "... decompression bomb ..." past
+   OPTS->limits (entries, bytes, expansion ratio).  In flatten mode the
+   directories of lower layers whose entries change keep their mtime. */
+int unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_diff_id,
+                             const char *layer_digest, const struct unpack_options *opts,
+                             mini_error_t *err);
 
 /* Make sure every layer of IMG is extracted in the store S: each layer whose
    chain_id is not yet there is extracted into a temporary layer directory
@@ -72,5 +124,27 @@ int unpack_layer_apply (int blob_fd, int layer_dirfd, const char *expected_diff_
    with *ERR set. */
 int unpack_image (struct store *s, const struct store_image *img,
                   const struct unpack_limits *limits, mini_error_t *err);
+
+/* Write the flattened root filesystem of IMG into the directory DIRFD
+   (normally empty): each layer blob, bottom-most first, is read from the
+   store S, verified against its diff_id and applied in UNPACK_MODE_FLATTEN
+   (whiteouts delete, opaque directories lose their lower content).  The
+   result is what a container sees in its rootfs before it runs (what
+   `umoci unpack` writes).  Errors name the layer; DIRFD then holds a
+   partial tree for the caller to remove.  Returns 0, or < 0 with *ERR. */
+int unpack_image_flatten (struct store *s, const struct store_image *img, int dirfd,
+                          const struct unpack_limits *limits, mini_error_t *err);
+
+/* Write the tree under ROOTFD (a directory fd: a container's rootfs, a
+   detached overlay mount, /proc/PID/root) to OUT_FD as a POSIX tar (pax
+   where needed): regular files, directories, symlinks, hardlinks (by
+   inode), devices, fifos, owners, modes, mtimes, xattrs (overlay ones
+   skipped).  Nothing is followed: every entry is opened relative to its
+   parent's fd with O_NOFOLLOW.  Mount points inside the tree (another
+   mount than ROOTFD's: /proc, /dev, bind-mounted /etc files) are written as
+   empty directories or files, never descended into.  Names are relative
+   ("bin/sh"), the root itself is not an entry; entries come sorted by
+   name.  Returns 0, or < 0 with *ERR (a write error on OUT_FD included). */
+int unpack_export_tree (int rootfd, int out_fd, mini_error_t *err);
 
 #endif

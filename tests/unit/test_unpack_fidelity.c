@@ -1,6 +1,7 @@
 /* Unit tests: unpack/ restores what the layer says: contents, types,
    symlink targets, hardlinks, modes (setuid/setgid/sticky), owners, mtimes,
-   xattrs, long PAX names; gzip, zstd and plain streams; the diff_id check;
+   xattrs (security.capability as root), long PAX and GNU names, sparse
+   files; gzip, zstd and plain streams; the diff_id check;
    unpack_image through the store.  Runs without root (and as root in CI:
    owners and device nodes are only checked there). */
 #include "unpack/unpack.h"
@@ -711,6 +712,114 @@ START_TEST (test_xattrs)
 }
 END_TEST
 
+/* A sparse file (GNU sparse 1.0 in pax): holes stay holes, data lands at
+   its offsets.  */
+START_TEST (test_sparse)
+{
+  const size_t size = 4 << 20, chunk = 64 << 10;
+  cleanup_free char *data = xmalloc0 (size);
+  struct archive *a = tar_new_format ("t.tar", true);
+  struct archive_entry *e = tar_entry ("sparse", AE_IFREG, 0644);
+  cleanup_close int fd = -1;
+  cleanup_free char *back = xmalloc (size);
+  struct stat st;
+
+  memset (data, 'a', chunk);
+  memset (data + size - chunk, 'z', chunk);
+  archive_entry_set_size (e, size);
+  archive_entry_sparse_add_entry (e, 0, chunk);
+  archive_entry_sparse_add_entry (e, size - chunk, chunk);
+  ck_assert_int_eq (archive_write_header (a, e), ARCHIVE_OK);
+  ck_assert_int_eq (archive_write_data (a, data, size), (la_ssize_t) size);
+  archive_entry_free (e);
+  tar_close (a);
+  {
+    /* the archive holds the data, not the holes */
+    cleanup_free char *path = xfmt ("%s/t.tar", tmpdir);
+    ck_assert_int_eq (stat (path, &st), 0);
+    ck_assert_int_lt (st.st_size, 1 << 20);
+  }
+  apply_ok ("t.tar", NULL);
+  fd = openat (layerfd, "sparse", O_RDONLY | O_CLOEXEC);
+  ck_assert_int_ge (fd, 0);
+  ck_assert_int_eq (fstat (fd, &st), 0);
+  ck_assert_int_eq (st.st_size, (off_t) size);
+  ck_assert_int_eq (read_all (fd, back, size), (ssize_t) size);
+  ck_assert (memcmp (back, data, size) == 0);
+  /* most of it is a hole (st_blocks counts 512-byte units) */
+  ck_assert_int_lt ((long long) st.st_blocks * 512, (long long) size / 2);
+}
+END_TEST
+
+/* security.capability (file capabilities, VFS_CAP_REVISION_2): restored
+   as root; skipped without root (the kernel needs CAP_SETFCAP).  */
+START_TEST (test_file_capabilities)
+{
+  /* cap_net_bind_service+ep */
+  static const unsigned char cap[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00,
+                                         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                         0x00, 0x00, 0x00, 0x00 };
+  struct archive *a = tar_new ("t.tar");
+  struct archive_entry *e = tar_entry ("bin/ping", AE_IFREG, 0755);
+  unsigned char v[64];
+  ssize_t n;
+
+  archive_entry_xattr_add_entry (e, "security.capability", cap, sizeof (cap));
+  tar_put (a, e, "#!", 2);
+  tar_close (a);
+  apply_ok ("t.tar", NULL);
+  {
+    cleanup_free char *path = xfmt ("%s/layer/bin/ping", tmpdir);
+    n = getxattr (path, "security.capability", v, sizeof (v));
+  }
+  if (geteuid () != 0)
+    {
+      ck_assert_int_lt (n, 0);
+      return;
+    }
+  ck_assert_int_eq (n, (ssize_t) sizeof (cap));
+  ck_assert (memcmp (v, cap, sizeof (cap)) == 0);
+  assert_mode ("bin/ping", S_IFREG, 0755);
+}
+END_TEST
+
+/* GNU tar's own long names and link targets (././@LongLink), as older
+   images carry.  */
+START_TEST (test_gnu_long_names)
+{
+  cleanup_free char *path = xfmt ("%s/t.tar", tmpdir);
+  cleanup_free char *comp = xmalloc (201);
+  cleanup_free char *name = NULL;
+  cleanup_free char *target = NULL;
+  struct archive *a = archive_write_new ();
+  struct archive_entry *e;
+  char buf[512];
+  ssize_t n;
+
+  memset (comp, 'g', 200);
+  comp[200] = '\0';
+  name = xfmt ("%s/%s/file", comp, comp);
+  target = xfmt ("/%s/%s/target", comp, comp);
+  ck_assert_int_eq (archive_write_set_format_gnutar (a), ARCHIVE_OK);
+  ck_assert_int_eq (archive_write_open_filename (a, path), ARCHIVE_OK);
+  tar_put (a, tar_entry (name, AE_IFREG, 0600), "gnu", 3);
+  e = tar_entry ("link", AE_IFLNK, 0777);
+  archive_entry_set_symlink (e, target);
+  tar_put (a, e, NULL, 0);
+  e = tar_entry ("hard", AE_IFREG, 0600);
+  archive_entry_set_hardlink (e, name);
+  tar_put (a, e, NULL, 0);
+  tar_close (a);
+  apply_ok ("t.tar", NULL);
+  assert_content (name, "gnu", 3);
+  assert_content ("hard", "gnu", 3);
+  n = readlinkat (layerfd, "link", buf, sizeof (buf) - 1);
+  ck_assert_int_eq (n, (ssize_t) strlen (target));
+  buf[n] = '\0';
+  ck_assert_str_eq (buf, target);
+}
+END_TEST
+
 START_TEST (test_devices)
 {
   mini_error_t err = NULL;
@@ -875,6 +984,8 @@ unpack_fidelity_suite (void)
   tcase_add_test (tc, test_replace);
   tcase_add_test (tc, test_root_entry);
   tcase_add_test (tc, test_empty_layers);
+  tcase_add_test (tc, test_sparse);
+  tcase_add_test (tc, test_gnu_long_names);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("metadata");
@@ -886,6 +997,7 @@ unpack_fidelity_suite (void)
   tcase_add_test (tc, test_owner_out_of_range);
   tcase_add_test (tc, test_xattrs);
   tcase_add_test (tc, test_devices);
+  tcase_add_test (tc, test_file_capabilities);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("diff_id");

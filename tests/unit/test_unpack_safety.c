@@ -273,43 +273,49 @@ END_TEST
 
 /* ------------------------------------------------------------ symlinks */
 
+/* Writing through a symlink (of this layer) is refused, naming the entry:
+   whatever it points to, nothing appears outside (or inside) the layer.  */
 static void
 check_symlink_escapes (bool fallback)
 {
-  mini_error_t err = NULL;
   cleanup_free char *canary = xfmt ("%s/canary", tmpdir);
-  struct archive *a = tar_new (FILTER_GZIP);
-  struct stat st;
-  int ret;
+  const struct
+  {
+    const char *link, *target, *entry, *needle;
+    bool dir; /* the entry is a directory */
+  } cases[] = {
+    { "evil", canary, "evil/pwned", "entry `evil/pwned`: `evil` is a symlink", false },
+    { "root", "/", "root/etc/pwned", "entry `root/etc/pwned`: `root` is a symlink", false },
+    { "a/b/up", "../../..", "a/b/up/canary/pwned", "`a/b/up` is a symlink", false },
+    { "up1", "..", "up1/canary/pwned2", "`up1` is a symlink", false },
+    { "up1", "..", "up1/outside", "`up1` is a symlink", false },
+    { "self", ".", "self/x", "`self` is a symlink", false },
+    { "root", "/", "root/tmp", "`root` is a symlink", true },
+  };
+  size_t i;
 
   safe_openat_force_fallback = fallback;
-  tar_symlink (a, "evil", canary);     /* absolute: host path of the canary */
-  tar_file (a, "evil/pwned", "pwned");
-  tar_symlink (a, "root", "/");
-  tar_file (a, "root/etc/pwned", "pwned");
-  tar_dir (a, "a");
-  tar_dir (a, "a/b");
-  tar_symlink (a, "a/b/up", "../../.."); /* layer/.. is tmpdir */
-  tar_file (a, "a/b/up/canary/pwned", "pwned");
-  tar_symlink (a, "up1", "..");
-  tar_file (a, "up1/canary/pwned2", "pwned");
-  tar_file (a, "up1/outside", "replaced");
-  tar_close (a);
-
-  ret = apply_new (NULL, &err);
-  /* Either refused or written inside the layer: never outside.  */
-  if (ret < 0)
-    mini_error_release (&err);
-  else
+  for (i = 0; i < sizeof (cases) / sizeof (cases[0]); i++)
     {
-      ck_assert_int_eq (fstatat (layerfd, "etc/pwned", &st, AT_SYMLINK_NOFOLLOW), 0);
-      ck_assert_int_eq (fstatat (layerfd, "canary/pwned", &st, AT_SYMLINK_NOFOLLOW), 0);
-      ck_assert_int_eq (fstatat (layerfd, "canary/pwned2", &st, AT_SYMLINK_NOFOLLOW), 0);
-      ck_assert_int_eq (fstatat (layerfd, "outside", &st, AT_SYMLINK_NOFOLLOW), 0);
-      ck_assert (S_ISREG (st.st_mode));
-      ck_assert_int_eq (fstatat (layerfd, &canary[1], &st, AT_SYMLINK_NOFOLLOW), 0);
+      mini_error_t err = NULL;
+      struct archive *a = tar_new (i % 2 ? FILTER_GZIP : FILTER_NONE);
+      struct stat st;
+
+      tar_dir (a, "a");
+      tar_dir (a, "a/b");
+      tar_symlink (a, cases[i].link, cases[i].target);
+      if (cases[i].dir)
+        tar_dir (a, cases[i].entry);
+      else
+        tar_file (a, cases[i].entry, "pwned");
+      tar_close (a);
+      assert_error (apply_new (NULL, &err), &err, cases[i].needle);
+      assert_contained ();
+      /* not written inside the layer either */
+      ck_assert_int_ne (fstatat (layerfd, "etc", &st, AT_SYMLINK_NOFOLLOW), 0);
+      ck_assert_int_ne (fstatat (layerfd, "canary", &st, AT_SYMLINK_NOFOLLOW), 0);
+      ck_assert_int_ne (fstatat (layerfd, "x", &st, AT_SYMLINK_NOFOLLOW), 0);
     }
-  assert_contained ();
 }
 
 START_TEST (test_symlink_escape)
@@ -375,8 +381,8 @@ START_TEST (test_hardlink_escape)
     { outside, "absolute" },
     { "../outside", "`..` component" },
     { "a/../../outside", "`..` component" },
-    { "lnk/outside", "not in the layer" },  /* lnk -> tmpdir (absolute) */
-    { "lnk2/outside", "not in the layer" }, /* lnk2 -> .. */
+    { "lnk/outside", "`lnk` is a symlink" },   /* lnk -> tmpdir (absolute) */
+    { "lnk2/outside", "`lnk2` is a symlink" }, /* lnk2 -> .. */
     { "missing", "not in the layer" },
   };
   struct stat passwd_before, passwd_after;
@@ -533,6 +539,70 @@ START_TEST (test_expansion_limit)
 }
 END_TEST
 
+/* The expansion ratio stops a gzip of zeros (at any compression level)
+   long before the size limit, once past the minimum size; ordinary data
+   passes the same limits.  */
+START_TEST (test_expansion_ratio)
+{
+  static const char *const levels[] = { "1", "6", "9" };
+  struct unpack_limits limits = { .max_ratio = 200, .ratio_min_bytes = 2 << 20 };
+  cleanup_free char *zeros = xmalloc0 (1 << 20);
+  cleanup_free char *noise = xmalloc (1 << 20);
+  mini_error_t err = NULL;
+  struct stat st;
+  size_t i;
+  int j;
+
+  for (i = 0; i < sizeof (levels) / sizeof (levels[0]); i++)
+    {
+      cleanup_free char *dir = xfmt ("%s/tars", tmpdir);
+      struct archive *a = archive_write_new ();
+
+      mkdir (dir, 0755);
+      archive_write_set_format_pax_restricted (a);
+      archive_write_add_filter_gzip (a);
+      ck_assert_int_eq (archive_write_set_filter_option (a, "gzip", "compression-level",
+                                                         levels[i]),
+                        ARCHIVE_OK);
+      {
+        cleanup_free char *path = xfmt ("%s/tars/t.tar", tmpdir);
+        ck_assert_int_eq (archive_write_open_filename (a, path), ARCHIVE_OK);
+      }
+      /* 64 MiB of zeros in one file */
+      {
+        struct archive_entry *e = tar_entry ("zeros", AE_IFREG, 0644);
+        archive_entry_set_size (e, 64 << 20);
+        ck_assert_int_eq (archive_write_header (a, e), ARCHIVE_OK);
+        for (j = 0; j < 64; j++)
+          ck_assert_int_eq (archive_write_data (a, zeros, 1 << 20), 1 << 20);
+        archive_entry_free (e);
+      }
+      tar_close (a);
+      assert_error (apply_new (&limits, &err), &err, "decompression bomb");
+      /* refused early: well before the 64 MiB */
+      ck_assert_int_eq (fstatat (layerfd, "zeros", &st, AT_SYMLINK_NOFOLLOW), 0);
+      ck_assert_int_lt (st.st_size, 16 << 20);
+      ck_assert_int_eq (unlinkat (layerfd, "zeros", 0), 0);
+    }
+
+  /* 8 MiB of incompressible data with a few MiB of zeros: fine.  */
+  for (i = 0; i < (1 << 20); i++)
+    noise[i] = (char) (i * 2654435761u >> 13);
+  {
+    struct archive *a = tar_new (FILTER_GZIP);
+    for (j = 0; j < 8; j++)
+      {
+        cleanup_free char *name = xfmt ("noise%d", j);
+        noise[0] = (char) j;
+        tar_put (a, tar_entry (name, AE_IFREG, 0644), noise, 1 << 20);
+      }
+    tar_put (a, tar_entry ("zeros", AE_IFREG, 0644), zeros, 1 << 20);
+    tar_close (a);
+  }
+  ck_assert_msg (apply_new (&limits, &err) == 0, "%s", err ? err->msg : "");
+}
+END_TEST
+
 /* A raw gzip of zeros (not even a tar) is refused by the size limit too.  */
 START_TEST (test_expansion_limit_raw)
 {
@@ -649,6 +719,7 @@ unpack_safety_suite (void)
   tcase_add_test (tc, test_too_many_entries);
   tcase_add_test (tc, test_expansion_limit);
   tcase_add_test (tc, test_expansion_limit_raw);
+  tcase_add_test (tc, test_expansion_ratio);
   tcase_add_test (tc, test_not_a_tar);
   tcase_add_test (tc, test_truncated_gzip);
   suite_add_tcase (s, tc);

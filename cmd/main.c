@@ -15,17 +15,38 @@ usage (FILE *f)
            "Commands:\n"
            "  pull     Download an image from a registry\n"
            "  images   List images in the local store\n"
+           "  rmi      Remove images\n"
+           "  tag      Give an image another name\n"
+           "  inspect  Show images or containers as JSON\n"
+           "  save     Write images to a tar archive (OCI layout + docker-archive)\n"
+           "  load     Read images from a tar archive\n"
+           "  image    Manage images (ls, rm, tag, inspect, prune, save, load)\n"
+           "  system   Manage the store (prune, df, check)\n"
            "  run      Create and run a new container from an image\n"
            "  ps       List containers\n"
            "  exec     Run a command in a running container\n"
            "  logs     Show the output of a container\n"
            "  stop     Stop a running container\n"
            "  rm       Remove a container\n"
+           "  login    Log in to a registry\n"
+           "  logout   Log out from a registry\n"
+           "  export   Write a container's filesystem as a tar archive\n"
+           "  unpack   Write an image's root filesystem into a directory\n"
            "\n"
            "Global options:\n"
            "  --root DIR               state directory (env MINI_ROOT; default /var/lib/mini)\n"
-           "  --registry-mirror URL    mirror for docker.io images (repeatable)\n"
+           "  --registry-mirror URL    mirror for docker.io images (repeatable); HOST=URL:\n"
+           "                           a mirror for registry HOST\n"
+           "  --certs-dir DIR          CA certificates per registry, DIR/HOST:PORT/*.crt\n"
+           "                           (repeatable; default /etc/mini/certs.d and\n"
+           "                           /etc/docker/certs.d)\n"
+           "  --auth-file FILE         registry credentials (Docker config.json format;\n"
+           "                           default ~/.docker/config.json)\n"
+           "  --max-concurrent-downloads N  layers downloaded at once (default 3)\n"
            "  --insecure-registry HOST allow plain HTTP for HOST[:PORT] (repeatable)\n"
+           "  --offline                never use the network (no pull, run --pull never)\n"
+           "  --storage-driver DRIVER  container rootfs: overlay (default; falls back to vfs\n"
+           "                           when the overlay cannot be mounted) or vfs (a copy)\n"
            "  --config FILE            JSON config (default /etc/mini/config.json): keys\n"
            "                           \"registry-mirrors\", \"insecure-registries\"\n"
            "  -h, --help               show this help\n"
@@ -79,6 +100,11 @@ main (int argc, char **argv)
     { "registry-mirror", required_argument, NULL, 'm' },
     { "insecure-registry", required_argument, NULL, 'i' },
     { "config", required_argument, NULL, 'c' },
+    { "offline", no_argument, NULL, 'O' },
+    { "storage-driver", required_argument, NULL, 'D' },
+    { "certs-dir", required_argument, NULL, 'C' },
+    { "auth-file", required_argument, NULL, 'A' },
+    { "max-concurrent-downloads", required_argument, NULL, 'M' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'v' },
     { NULL, 0, NULL, 0 },
@@ -90,6 +116,10 @@ main (int argc, char **argv)
   } verbs[] = {
     { "pull", cmd_pull }, { "images", cmd_images }, { "run", cmd_run }, { "ps", cmd_ps },
     { "exec", cmd_exec }, { "logs", cmd_logs },     { "stop", cmd_stop }, { "rm", cmd_rm },
+    { "rmi", cmd_rmi },   { "tag", cmd_tag },       { "inspect", cmd_inspect },
+    { "save", cmd_save }, { "load", cmd_load },     { "image", cmd_image }, { "system", cmd_system },
+    { "export", cmd_export }, { "unpack", cmd_unpack },
+    { "login", cmd_login },   { "logout", cmd_logout },
   };
   static struct cmd_globals g;
   char **mirrors = NULL;
@@ -112,13 +142,50 @@ main (int argc, char **argv)
           g.root = optarg;
           break;
         case 'm':
-          strv_append (&mirrors, optarg);
+          if (strchr (optarg, '=') && strchr (optarg, '=') < strstr (optarg, "://"))
+            {
+              /* HOST=URL: a mirror of another registry than docker.io */
+              if (cmd_add_registry_mirror (&g.pull, optarg) < 0)
+                return 125;
+            }
+          else
+            strv_append (&mirrors, optarg);
+          break;
+        case 'C':
+          strv_append (&g.pull.certs_dirs, optarg);
+          break;
+        case 'A':
+          g.pull.auth_file = optarg;
+          break;
+        case 'M':
+          {
+            char *end = NULL;
+            long n = strtol (optarg, &end, 10);
+            if (end == optarg || *end != '\0' || n < 1 || n > 64)
+              {
+                fprintf (stderr, "mini: invalid --max-concurrent-downloads `%s`: give 1 to 64\n",
+                         optarg);
+                return 125;
+              }
+            g.pull.max_concurrent_downloads = (int) n;
+          }
           break;
         case 'i':
           strv_append (&g.pull.insecure_registries, optarg);
           break;
         case 'c':
           g.config = optarg;
+          break;
+        case 'D':
+          if (strcmp (optarg, "overlay") != 0 && strcmp (optarg, "vfs") != 0)
+            {
+              fprintf (stderr, "mini: invalid --storage-driver `%s`: use overlay or vfs\n", optarg);
+              return 125;
+            }
+          g.storage_driver = optarg;
+          break;
+        case 'O':
+          g.offline = true;
           break;
         case 'h':
           usage (stdout);

@@ -1,10 +1,10 @@
-/* mini - `mini pull` and `mini images`. */
+/* mini - `mini pull` (`mini images` is in image.c). */
 #include "cmd/cmd.h"
 #include "unpack/unpack.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <string.h>
-#include <time.h>
 
 char *
 cmd_familiar_ref (const char *ref)
@@ -16,18 +16,219 @@ cmd_familiar_ref (const char *ref)
   return xstrdup (ref);
 }
 
+/* ------------------------------------------------------------ progress
+   On a terminal: one line per layer, redrawn in place, with a bar, bytes
+   and rate.  Otherwise (CI logs): one line per layer event, never per
+   chunk.  `pull -q`: nothing. */
+
+struct layer_progress
+{
+  char id[13];         /* first 12 hex of the digest */
+  char status[48];
+  int64_t done, total;
+  int64_t start_ns;    /* first byte of this run */
+  int64_t start_done;  /* bytes present then (resumed) */
+  int64_t end_ns;
+};
+
+struct pull_progress
+{
+  bool tty;
+  struct layer_progress *layers;
+  size_t n;
+  int drawn;           /* table lines on screen below the cursor's line */
+  int64_t last_draw_ns;
+};
+
+static bool pull_quiet; /* set by `mini pull -q` */
+
+static struct layer_progress *
+layer_get (struct pull_progress *p, const char *digest)
+{
+  const char *hex = digest_hex (digest);
+  size_t i;
+
+  for (i = 0; i < p->n; i++)
+    if (strncmp (p->layers[i].id, hex, 12) == 0)
+      return &p->layers[i];
+  p->layers = xrealloc (p->layers, (p->n + 1) * sizeof (*p->layers));
+  memset (&p->layers[p->n], 0, sizeof (*p->layers));
+  snprintf (p->layers[p->n].id, sizeof (p->layers[p->n].id), "%.12s", hex);
+  p->layers[p->n].total = -1;
+  return &p->layers[p->n++];
+}
+
+/* Bytes per second over this run's part of the transfer (0: unknown). */
+static double
+layer_rate (const struct layer_progress *l, int64_t now)
+{
+  int64_t end = l->end_ns ? l->end_ns : now;
+  double secs = l->start_ns ? (double) (end - l->start_ns) / 1e9 : 0;
+  return secs > 0.05 ? (double) (l->done - l->start_done) / secs : 0;
+}
+
+static void
+draw_line (const struct layer_progress *l, int64_t now)
+{
+  cleanup_free char *done = human_size (l->done);
+  cleanup_free char *total = l->total >= 0 ? human_size (l->total) : xstrdup ("?");
+  double rate = layer_rate (l, now);
+  cleanup_free char *r = rate > 0 ? human_size ((int64_t) rate) : NULL;
+  char bar[33];
+  int width = 30, fill = 0, i;
+
+  if (strcmp (l->status, "Downloading") != 0)
+    {
+      fprintf (stderr, "\033[2K%s: %s\n", l->id, l->status);
+      return;
+    }
+  if (l->total > 0)
+    fill = (int) ((double) l->done / (double) l->total * width);
+  for (i = 0; i < width; i++)
+    bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+  bar[width] = '\0';
+  fprintf (stderr, "\033[2K%s: Downloading [%s] %s/%s%s%s%s\n", l->id, bar, done, total,
+           r ? "  " : "", r ? r : "", r ? "/s" : "");
+}
+
+static void
+draw (struct pull_progress *p, bool force)
+{
+  int64_t now = now_ns ();
+  size_t i;
+
+  if (!force && now - p->last_draw_ns < 100000000)
+    return;
+  p->last_draw_ns = now;
+  if (p->drawn > 0)
+    fprintf (stderr, "\033[%dA", p->drawn);
+  for (i = 0; i < p->n; i++)
+    draw_line (&p->layers[i], now);
+  p->drawn = (int) p->n;
+  fflush (stderr);
+}
+
+/* A message that is not a layer's status: above the table. */
+static void
+say (struct pull_progress *p, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+say (struct pull_progress *p, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (p->tty && p->drawn > 0)
+    fprintf (stderr, "\033[%dA\033[2K", p->drawn);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+  if (p->tty && p->drawn > 0)
+    {
+      p->drawn = 0;
+      draw (p, true);
+    }
+}
+
+static void
+set_status (struct pull_progress *p, struct layer_progress *l, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void
+set_status (struct pull_progress *p, struct layer_progress *l, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  vsnprintf (l->status, sizeof (l->status), fmt, ap);
+  va_end (ap);
+  if (p->tty)
+    draw (p, true);
+  else
+    {
+      fprintf (stderr, "%s: %s\n", l->id, l->status);
+      fflush (stderr);
+    }
+}
+
 static void
 progress (void *data, const char *event, const char *digest, int64_t done, int64_t total)
 {
-  (void) data;
-  (void) done;
-  (void) total;
+  struct pull_progress *p = data;
+  struct layer_progress *l;
+  int64_t now = now_ns ();
+
   if (digest == NULL || !digest_is_valid (digest))
-    return;
+    {
+      if (strcmp (event, "waiting") == 0)
+        say (p, "Too many requests: waiting %.1fs as the registry asks (Retry-After)",
+             (double) done / 1000.0);
+      else if (strcmp (event, "retrying") == 0)
+        say (p, "Request failed: retrying (attempt %lld of %lld)", (long long) done + 1,
+             (long long) total);
+      return;
+    }
+  l = layer_get (p, digest);
   if (strcmp (event, "exists") == 0)
-    fprintf (stderr, "%.12s: Already exists\n", digest_hex (digest));
+    set_status (p, l, "Already exists");
+  else if (strcmp (event, "queued") == 0)
+    {
+      l->total = total;
+      if (strcmp (l->status, "Pulling fs layer") != 0)
+        set_status (p, l, "Pulling fs layer");
+    }
+  else if (strcmp (event, "resuming") == 0)
+    {
+      cleanup_free char *have = human_size (done);
+      cleanup_free char *all = total >= 0 ? human_size (total) : xstrdup ("?");
+      l->done = l->start_done = done;
+      set_status (p, l, "Resuming at %s of %s", have, all);
+    }
+  else if (strcmp (event, "restarting") == 0)
+    {
+      l->done = l->start_done = 0;
+      l->start_ns = now;
+      set_status (p, l, "Restarting from the first byte");
+    }
+  else if (strcmp (event, "retrying") == 0)
+    set_status (p, l, "Retrying (attempt %lld of %lld)", (long long) done + 1,
+                (long long) total);
+  else if (strcmp (event, "waiting") == 0)
+    set_status (p, l, "Waiting %.1fs (Retry-After)", (double) done / 1000.0);
+  else if (strcmp (event, "downloading") == 0)
+    {
+      if (l->start_ns == 0)
+        {
+          l->start_ns = now;
+          l->start_done = done;
+        }
+      l->done = done;
+      l->total = total;
+      if (p->tty)
+        {
+          if (strcmp (l->status, "Downloading") != 0)
+            {
+              snprintf (l->status, sizeof (l->status), "Downloading");
+              draw (p, true);
+            }
+          else
+            draw (p, false);
+        }
+    }
   else if (strcmp (event, "done") == 0)
-    fprintf (stderr, "%.12s: Pull complete\n", digest_hex (digest));
+    {
+      cleanup_free char *size = human_size (total >= 0 ? total : done);
+      double rate;
+
+      l->done = done;
+      l->end_ns = now;
+      rate = layer_rate (l, now);
+      if (rate > 0)
+        {
+          cleanup_free char *r = human_size ((int64_t) rate);
+          set_status (p, l, "Download complete (%s, %s/s)", size, r);
+        }
+      else
+        set_status (p, l, "Download complete (%s)", size);
+    }
 }
 
 int
@@ -35,16 +236,41 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
               FILE *out, mini_error_t *err)
 {
   struct pull_options o = g->pull;
+  struct pull_progress prog = { 0 };
   struct pull_result *res = NULL;
   cleanup_free char *refstr = pull_reference_string (ref);
   cleanup_free char *fam = NULL;
   int ret;
 
+  cleanup_close int gc_lock = -1;
+  cleanup_close int repo_lock = -1;
+  cleanup_free char *repo = NULL;
+
+  if (g->offline)
+    return mini_error_set (err, ENETUNREACH, "cannot pull %s: --offline forbids network access", refstr);
+  cmd_registry_defaults (g);
+  o = g->pull;
   o.platform = platform;
-  o.progress = progress;
-  o.progress_data = NULL;
-  fprintf (stderr, "%s: Pulling from %s\n", ref->tag ? ref->tag : ref->digest, ref->path);
+  if (!pull_quiet)
+    {
+      o.progress = progress;
+      o.progress_data = &prog;
+      prog.tty = isatty (STDERR_FILENO);
+      fprintf (stderr, "%s: Pulling from %s\n", ref->tag ? ref->tag : ref->digest, ref->path);
+    }
+  else
+    o.progress = NULL;
+  /* Shared with other pulls, runs and loads; prune and check wait.  One
+     pull per repository at a time: parallel pulls of one image download
+     and extract each blob and layer once, the others find them present. */
+  repo = xfmt ("pull %s/%s", ref->domain, ref->path);
+  gc_lock = cmd_lock_shared (g, err);
+  if (gc_lock < 0 || store_lock_key (g->store, repo, &repo_lock, err) < 0)
+    return -1;
   ret = pull_image (cmd_store (g), ref, &o, &res, err);
+  if (prog.tty && prog.n > 0)
+    draw (&prog, true);
+  free (prog.layers);
   if (ret < 0)
     return ret;
   /* Like docker pull: the image is ready to run when pull returns, its
@@ -53,7 +279,7 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
     struct store_image *img = NULL;
     ret = store_image_load (g->store, res->manifest_digest, &img, err);
     if (ret == 0)
-      ret = unpack_image (g->store, img, NULL, err);
+      ret = cmd_unpack_image (g, img, err);
     store_image_free (img);
     if (ret < 0)
       {
@@ -62,6 +288,13 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
       }
   }
   fam = cmd_familiar_ref (refstr);
+  if (pull_quiet)
+    {
+      /* docker pull -q: the reference alone */
+      fprintf (out, "%s\n", res->reference);
+      pull_result_free (res);
+      return 0;
+    }
   fprintf (out, "Digest: %s\n", res->digest);
   if (res->blobs_fetched > 0)
     fprintf (out, "Status: Downloaded newer image for %s\n", fam);
@@ -93,9 +326,16 @@ cmd_pull (struct cmd_globals *g, int argc, char **argv)
         platform = optarg;
         break;
       case 'q':
+        pull_quiet = true;
         break;
       case 'h':
-        printf ("Usage: mini pull [--platform os/arch[/variant]] IMAGE\n");
+        printf ("Usage: mini pull [-q] [--platform os/arch[/variant]] IMAGE\n"
+                "\n"
+                "  -q, --quiet     print only the reference (no progress)\n"
+                "  --platform P    os/arch[/variant] from a multi-platform image\n"
+                "Progress goes to stderr: bars on a terminal, one line per layer event\n"
+                "otherwise.  An interrupted download resumes where it stopped on the\n"
+                "next pull.\n");
         return 0;
       default:
         fprintf (stderr, "See 'mini pull --help'.\n");
@@ -111,7 +351,8 @@ cmd_pull (struct cmd_globals *g, int argc, char **argv)
       cmd_print_error (&err);
       return 1;
     }
-  if (ref->tag && strchr (argv[optind], ':') == NULL && strchr (argv[optind], '@') == NULL)
+  if (!pull_quiet && ref->tag && strchr (argv[optind], ':') == NULL
+      && strchr (argv[optind], '@') == NULL)
     fprintf (stderr, "Using default tag: latest\n");
   ret = cmd_pull_ref (g, ref, platform, stdout, &err);
   pull_reference_free (ref);
@@ -120,105 +361,5 @@ cmd_pull (struct cmd_globals *g, int argc, char **argv)
       cmd_print_error (&err);
       return 1;
     }
-  return 0;
-}
-
-static int64_t
-parse_rfc3339 (const char *s)
-{
-  struct tm tm = { 0 };
-  if (s == NULL || strptime (s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-    return 0;
-  return timegm (&tm);
-}
-
-int
-cmd_images (struct cmd_globals *g, int argc, char **argv)
-{
-  static const struct option opts[] = {
-    { "quiet", no_argument, NULL, 'q' },
-    { "digests", no_argument, NULL, 'd' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  struct store_ref *refs = NULL;
-  mini_error_t err = NULL;
-  bool quiet = false, digests = false;
-  size_t n = 0, i;
-  int c;
-
-  while ((c = getopt_long (argc, argv, "+qh", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'q':
-        quiet = true;
-        break;
-      case 'd':
-        digests = true;
-        break;
-      case 'h':
-        printf ("Usage: mini images [-q] [--digests]\n");
-        return 0;
-      default:
-        fprintf (stderr, "See 'mini images --help'.\n");
-        return 1;
-      }
-  if (store_ref_list (cmd_store (g), &refs, &n, &err) < 0)
-    {
-      cmd_print_error (&err);
-      return 1;
-    }
-  if (!quiet)
-    {
-      if (digests)
-        printf ("%-40s %-12s %-71s %-12s %-16s %s\n", "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE");
-      else
-        printf ("%-40s %-12s %-12s %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
-    }
-  for (i = 0; i < n; i++)
-    {
-      struct store_image *img = NULL;
-      cleanup_free char *fam = cmd_familiar_ref (refs[i].ref);
-      cleanup_free char *repo = NULL;
-      cleanup_free char *ago = NULL;
-      cleanup_free char *created = NULL;
-      cleanup_free char *size = NULL;
-      const char *tag = "<none>";
-      char *at, *slash, *colon;
-
-      if (store_image_load (g->store, refs[i].manifest_digest, &img, &err) < 0)
-        {
-          mini_error_release (&err);
-          continue;
-        }
-      repo = xstrdup (fam);
-      at = strchr (repo, '@');
-      if (at)
-        *at = '\0';
-      slash = strrchr (repo, '/');
-      colon = strrchr (repo, ':');
-      if (colon && (slash == NULL || colon > slash))
-        {
-          *colon = '\0';
-          tag = colon + 1;
-        }
-      if (quiet)
-        printf ("%.12s\n", digest_hex (img->config_digest));
-      else
-        {
-          int64_t t = parse_rfc3339 (img->created);
-          ago = t ? human_duration (time (NULL) - t) : xstrdup ("N/A");
-          created = t ? xfmt ("%s ago", ago) : xstrdup ("N/A");
-          size = human_size (img->size);
-          if (digests)
-            printf ("%-40s %-12s %-71s %-12.12s %-16s %s\n", repo, tag,
-                    refs[i].index_digest ? refs[i].index_digest : refs[i].manifest_digest,
-                    digest_hex (img->config_digest), created, size);
-          else
-            printf ("%-40s %-12s %-12.12s %-16s %s\n", repo, tag, digest_hex (img->config_digest), created, size);
-        }
-      store_image_free (img);
-    }
-  store_refs_free (refs, n);
   return 0;
 }

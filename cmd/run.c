@@ -23,13 +23,20 @@ run_usage (FILE *f)
            "  -e, --env K=V            set an environment variable (repeatable)\n"
            "  -w, --workdir DIR        working directory inside the container\n"
            "      --entrypoint CMD     override the image's entrypoint\n"
-           "      --platform P         platform to pull when the image is missing\n");
+           "      --platform P         platform to pull when the image is missing\n"
+           "      --pull POLICY        missing (default): pull when not in the store;\n"
+           "                           always: pull first; never: only the store\n"
+           "      --security-opt seccomp=unconfined\n"
+           "                           run without Docker's default seccomp profile\n");
 }
 
-/* Find IMAGE in the store, pulling it when missing.  Returns the manifest
-   digest (caller frees) or NULL after printing the error. */
+/* Find IMAGE in the store, pulling it as POLICY says ("missing": when
+   absent, "always": first, "never": not at all; --offline is "never").
+   Returns the manifest digest (caller frees) or NULL after printing the
+   error. */
 static char *
-resolve_image (struct cmd_globals *g, const char *image, const char *platform, char **ret_refstr)
+resolve_image (struct cmd_globals *g, const char *image, const char *platform, const char *policy,
+               char **ret_refstr)
 {
   struct pull_reference *ref = NULL;
   mini_error_t err = NULL;
@@ -42,7 +49,17 @@ resolve_image (struct cmd_globals *g, const char *image, const char *platform, c
       return NULL;
     }
   refstr = pull_reference_string (ref);
-  if (store_ref_get (cmd_store (g), refstr, &digest, &err) < 0)
+  if (strcmp (policy, "always") == 0)
+    {
+      if (cmd_pull_ref (g, ref, platform, stderr, &err) < 0
+          || store_ref_get (g->store, refstr, &digest, &err) < 0)
+        {
+          cmd_print_error (&err);
+          pull_reference_free (ref);
+          return NULL;
+        }
+    }
+  else if (store_ref_get (cmd_store (g), refstr, &digest, &err) < 0)
     {
       if (mini_error_errno (err) != ENOENT)
         {
@@ -51,6 +68,13 @@ resolve_image (struct cmd_globals *g, const char *image, const char *platform, c
           return NULL;
         }
       mini_error_release (&err);
+      if (strcmp (policy, "never") == 0 || g->offline)
+        {
+          fprintf (stderr, "mini: image %s is not in the local store and %s forbids pulling it\n",
+                   image, g->offline ? "--offline" : "--pull never");
+          pull_reference_free (ref);
+          return NULL;
+        }
       fprintf (stderr, "Unable to find image '%s' locally\n", image);
       if (cmd_pull_ref (g, ref, platform, stderr, &err) < 0
           || store_ref_get (g->store, refstr, &digest, &err) < 0)
@@ -79,6 +103,8 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
     { "workdir", required_argument, NULL, 'w' },
     { "entrypoint", required_argument, NULL, 'E' },
     { "platform", required_argument, NULL, 'p' },
+    { "pull", required_argument, NULL, 'U' },
+    { "security-opt", required_argument, NULL, 'S' },
     { "interactive", no_argument, NULL, 'i' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -90,8 +116,10 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
   cleanup_strv char **entrypoint = NULL;
   cleanup_free char *digest = NULL;
   cleanup_free char *refstr = NULL;
-  const char *name = NULL, *platform = NULL;
+  const char *name = NULL, *platform = NULL, *pull_policy = "missing";
+  cleanup_close int gc_lock = -1;
   bool detach = false, rm = false, pid_host = false, net_host = false;
+  bool seccomp_unconfined = false;
   mini_error_t err = NULL;
   int ch, status = 125, ret;
 
@@ -162,6 +190,35 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
       case 'p':
         platform = optarg;
         break;
+      case 'U':
+        if (strcmp (optarg, "missing") != 0 && strcmp (optarg, "always") != 0
+            && strcmp (optarg, "never") != 0)
+          {
+            fprintf (stderr, "mini: invalid --pull `%s`: use missing, always or never\n", optarg);
+            return 125;
+          }
+        pull_policy = optarg;
+        break;
+      case 'S':
+        /* Docker's forms: seccomp=VALUE (or the older seccomp:VALUE);
+           "builtin" is the default profile. */
+        if (strcmp (optarg, "seccomp=unconfined") == 0 || strcmp (optarg, "seccomp:unconfined") == 0)
+          seccomp_unconfined = true;
+        else if (strcmp (optarg, "seccomp=builtin") == 0 || strcmp (optarg, "seccomp:builtin") == 0)
+          seccomp_unconfined = false;
+        else if (strncmp (optarg, "seccomp=", 8) == 0 || strncmp (optarg, "seccomp:", 8) == 0)
+          {
+            fprintf (stderr, "mini: --security-opt %s: custom seccomp profiles are not supported "
+                             "(use seccomp=unconfined or seccomp=builtin)\n", optarg);
+            return 125;
+          }
+        else
+          {
+            fprintf (stderr, "mini: invalid --security-opt `%s`: only seccomp=unconfined and "
+                             "seccomp=builtin are supported\n", optarg);
+            return 125;
+          }
+        break;
       case 'i':
         break;
       case 'h':
@@ -183,7 +240,19 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
       return 125;
     }
 
-  digest = resolve_image (g, argv[optind], platform, &refstr);
+  if (g->offline && strcmp (pull_policy, "always") == 0)
+    {
+      fprintf (stderr, "mini: --pull always conflicts with --offline\n");
+      return 125;
+    }
+  /* Nothing this run needs may be pruned until its container is recorded. */
+  gc_lock = cmd_lock_shared (g, &err);
+  if (gc_lock < 0)
+    {
+      cmd_print_error (&err);
+      return 125;
+    }
+  digest = resolve_image (g, argv[optind], platform, pull_policy, &refstr);
   if (digest == NULL)
     return 125;
   if (store_image_load (g->store, digest, &img, &err) < 0)
@@ -192,7 +261,7 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
       cmd_print_error (&err);
       return 125;
     }
-  if (unpack_image (g->store, img, NULL, &err) < 0)
+  if (cmd_unpack_image (g, img, &err) < 0)
     {
       mini_error_wrap (&err, "unpack %s", argv[optind]);
       cmd_print_error (&err);
@@ -207,6 +276,7 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
   c->config_digest = xstrdup (img->config_digest);
   c->pid_host = pid_host;
   c->net_host = net_host;
+  c->seccomp_unconfined = seccomp_unconfined;
   c->detached = detach;
   c->auto_remove = rm;
   c->layers = xmalloc0 ((img->n_layers + 1) * sizeof (char *));
@@ -218,7 +288,8 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
   o.env = env;
   if (store_container_create (g->store, c, &err) < 0)
     goto fail;
-  if (run_spec_from_image (img, &o, c, &err) < 0 || store_container_save (g->store, c, &err) < 0)
+  if (run_spec_from_image (img, &o, c, &err) < 0 || store_container_save (g->store, c, &err) < 0
+      || run_container_set_storage_driver (g->store, c, g->storage_driver, &err) < 0)
     {
       mini_error_t tmp = NULL;
       store_container_remove (g->store, c, &tmp);
@@ -227,6 +298,9 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
     }
   store_image_free (img);
   img = NULL;
+  /* The container now keeps its image and layers; the monitor forked by
+     run_container_start must not inherit the lock. */
+  close (steal_fd (&gc_lock));
 
   ret = run_container_start (g->store, c, &status, &err);
   if (ret < 0)

@@ -112,6 +112,7 @@ store_container_save (struct store *s, const struct store_container *c, mini_err
   json_object_set_new (j, "net_host", json_boolean (c->net_host));
   json_object_set_new (j, "auto_remove", json_boolean (c->auto_remove));
   json_object_set_new (j, "detached", json_boolean (c->detached));
+  json_object_set_new (j, "seccomp_unconfined", json_boolean (c->seccomp_unconfined));
   json_object_set_new (j, "layers", strv_json (c->layers));
   dump = json_dumps (j, JSON_INDENT (1));
   json_decref (j);
@@ -169,6 +170,7 @@ load_by_id (struct store *s, const char *id, struct store_container **ret, mini_
   c->net_host = json_is_true (json_object_get (j, "net_host"));
   c->auto_remove = json_is_true (json_object_get (j, "auto_remove"));
   c->detached = json_is_true (json_object_get (j, "detached"));
+  c->seccomp_unconfined = json_is_true (json_object_get (j, "seccomp_unconfined"));
   c->layers = json_strv_ (json_object_get (j, "layers"));
   json_decref (j);
   if (c->name == NULL)

@@ -9,6 +9,19 @@ PACKAGES=(
   check bats
   docker-registry skopeo
   curl iproute2 procps util-linux
+  # tests/system/registry_hub.bats: the Hub-like registry (nginx for TLS, the CDN and a
+  # basic-auth registry; openssl for its test CA; htpasswd; python3 for the token service;
+  # script(1) from bsdutils for a terminal).  The nginx service stays stopped
+  # (policy-rc.d below): the tests run their own instances on free loopback ports.
+  nginx-light apache2-utils openssl python3 bsdutils
+  # bench/run (meson test bench-quick): the peers mini is measured against.
+  # podman brings conmon; runc is its runtime here (crun fails on hybrid cgroups).
+  # With --no-install-recommends no CNI/netavark bridge is set up and the
+  # policy-rc.d below keeps podman.socket/podman.service from starting.
+  podman runc umoci hyperfine time python3
+  # tests/system/unpack.bats: umoci unpack is the oracle for `mini unpack`; python3
+  # builds the test images (tests/system/unpack/mkimage.py) and compares trees.
+  umoci python3
 )
 
 missing=()

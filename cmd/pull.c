@@ -245,6 +245,8 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
   cleanup_close int gc_lock = -1;
   cleanup_close int repo_lock = -1;
   cleanup_free char *repo = NULL;
+  struct store_ref before = { 0 };
+  bool had_before = false;
 
   if (g->offline)
     return mini_error_set (err, ENETUNREACH, "cannot pull %s: --offline forbids network access", refstr);
@@ -267,12 +269,20 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
   gc_lock = cmd_lock_shared (g, err);
   if (gc_lock < 0 || store_lock_key (g->store, repo, &repo_lock, err) < 0)
     return -1;
+  /* What REFSTR named before, so that a pull whose layers cannot be
+     extracted leaves the tag as it was.  */
+  {
+    mini_error_t tmp = NULL;
+    if (store_ref_lookup (cmd_store (g), refstr, &before, &tmp) == 0)
+      had_before = true;
+    mini_error_release (&tmp);
+  }
   ret = pull_image (cmd_store (g), ref, &o, &res, err);
   if (prog.tty && prog.n > 0)
     draw (&prog, true);
   free (prog.layers);
   if (ret < 0)
-    return ret;
+    goto out;
   /* Like docker pull: the image is ready to run when pull returns, its
      layers extracted into the layer store.  */
   {
@@ -283,8 +293,15 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
     store_image_free (img);
     if (ret < 0)
       {
+        mini_error_t tmp = NULL;
+        if (had_before)
+          store_ref_set (g->store, refstr, before.manifest_digest, before.index_digest, &tmp);
+        else
+          store_ref_remove (g->store, refstr, &tmp);
+        mini_error_release (&tmp);
         pull_result_free (res);
-        return mini_error_wrap (err, "unpack %s", refstr);
+        mini_error_wrap (err, "unpack %s", refstr);
+        goto out;
       }
   }
   fam = cmd_familiar_ref (refstr);
@@ -293,16 +310,22 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
       /* docker pull -q: the reference alone */
       fprintf (out, "%s\n", res->reference);
       pull_result_free (res);
-      return 0;
+      ret = 0;
+      goto out;
     }
   fprintf (out, "Digest: %s\n", res->digest);
-  if (res->blobs_fetched > 0)
+  if (!had_before || strcmp (before.manifest_digest, res->manifest_digest) != 0)
     fprintf (out, "Status: Downloaded newer image for %s\n", fam);
   else
     fprintf (out, "Status: Image is up to date for %s\n", fam);
   fprintf (out, "%s\n", res->reference);
   pull_result_free (res);
-  return 0;
+  ret = 0;
+out:
+  free (before.ref);
+  free (before.manifest_digest);
+  free (before.index_digest);
+  return ret;
 }
 
 int
@@ -351,8 +374,8 @@ cmd_pull (struct cmd_globals *g, int argc, char **argv)
       cmd_print_error (&err);
       return 1;
     }
-  if (!pull_quiet && ref->tag && strchr (argv[optind], ':') == NULL
-      && strchr (argv[optind], '@') == NULL)
+  if (!pull_quiet && ref->tag && strchr (argv[optind], '@') == NULL
+      && strchr (strrchr (argv[optind], '/') ? strrchr (argv[optind], '/') : argv[optind], ':') == NULL)
     fprintf (stderr, "Using default tag: latest\n");
   ret = cmd_pull_ref (g, ref, platform, stdout, &err);
   pull_reference_free (ref);

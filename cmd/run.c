@@ -34,6 +34,42 @@ run_usage (FILE *f)
    absent, "always": first, "never": not at all; --offline is "never").
    Returns the manifest digest (caller frees) or NULL after printing the
    error. */
+/* true when the stored image MANIFEST_DIGEST is for PLATFORM
+   ("os/arch[/variant]"); arm64 without a variant equals arm64/v8. */
+static bool
+stored_platform_matches (struct cmd_globals *g, const char *manifest_digest, const char *platform)
+{
+  struct pull_platform want = { 0 };
+  struct store_image *img = NULL;
+  mini_error_t err = NULL;
+  bool ok = false;
+
+  if (pull_platform_parse (platform, &want, &err) < 0
+      || store_image_load (g->store, manifest_digest, &img, &err) < 0)
+    {
+      mini_error_release (&err);
+      pull_platform_clear (&want);
+      return false;
+    }
+  if (img->os && img->architecture && strcmp (img->os, want.os) == 0
+      && strcmp (img->architecture, want.architecture) == 0)
+    {
+      const char *have_v = img->variant ? img->variant : "";
+      const char *want_v = want.variant ? want.variant : "";
+      if (strcmp (want.architecture, "arm64") == 0)
+        {
+          if (strcmp (have_v, "v8") == 0)
+            have_v = "";
+          if (strcmp (want_v, "v8") == 0)
+            want_v = "";
+        }
+      ok = *want_v == '\0' || strcmp (have_v, want_v) == 0;
+    }
+  store_image_free (img);
+  pull_platform_clear (&want);
+  return ok;
+}
+
 static char *
 resolve_image (struct cmd_globals *g, const char *image, const char *platform, const char *policy,
                char **ret_refstr)
@@ -59,8 +95,17 @@ resolve_image (struct cmd_globals *g, const char *image, const char *platform, c
           return NULL;
         }
     }
-  else if (store_ref_get (cmd_store (g), refstr, &digest, &err) < 0)
+  else if (store_ref_get (cmd_store (g), refstr, &digest, &err) < 0
+           || (platform && !stored_platform_matches (g, digest, platform)))
     {
+      if (err == NULL)
+        {
+          /* Stored, but for another platform: treat as missing.  */
+          free (digest);
+          digest = NULL;
+          mini_error_set (&err, ENOENT, "image %s is not in the local store for platform %s", image,
+                          platform);
+        }
       if (mini_error_errno (err) != ENOENT)
         {
           cmd_print_error (&err);
@@ -75,7 +120,10 @@ resolve_image (struct cmd_globals *g, const char *image, const char *platform, c
           pull_reference_free (ref);
           return NULL;
         }
-      fprintf (stderr, "Unable to find image '%s' locally\n", image);
+      if (platform)
+        fprintf (stderr, "Unable to find image '%s' for platform %s locally\n", image, platform);
+      else
+        fprintf (stderr, "Unable to find image '%s' locally\n", image);
       if (cmd_pull_ref (g, ref, platform, stderr, &err) < 0
           || store_ref_get (g->store, refstr, &digest, &err) < 0)
         {

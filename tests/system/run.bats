@@ -223,3 +223,12 @@ container_status_is_up() {
   wait "$pid" || rc=$?
   expect_equal 7 "$rc"
 }
+
+@test "run: --platform pulls the right image when the tag is stored for another platform" {
+  run mini pull --platform linux/arm64 "$IMG"
+  expect_status 0
+  run mini run --rm --platform linux/amd64 "$IMG" uname -m
+  expect_status 0
+  expect_output_contains "x86_64"
+  expect_output_contains "for platform linux/amd64"
+}

@@ -80,6 +80,9 @@ expect_refused() {
   expect_output_contains "layer $digest"
   expect_output_contains "$needle"
   expect_no_tmp_layers
+  # A pull whose layers cannot be extracted records no tag.
+  run mini images
+  expect_output_not_contains "hostile/$c"
 
   run mini unpack "$REG/hostile/$c" "$BATS_TEST_TMPDIR/out"
   expect_failure

@@ -280,7 +280,12 @@ cmd_logs (struct cmd_globals *g, int argc, char **argv)
   if (fd < 0)
     {
       if (errno == ENOENT)
-        return 0; /* a foreground container has no log file */
+        {
+          /* Foreground containers write straight to the terminal of `mini run`. */
+          fprintf (stderr, "mini: no logs recorded for %s: it ran in the foreground; "
+                           "run it with -d to keep its output\n", argv[1]);
+          return 0;
+        }
       perror ("mini: open log");
       return 1;
     }

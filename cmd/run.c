@@ -206,6 +206,11 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
           }
         break;
       case 'e':
+        if (optarg[0] == '\0')
+          {
+            fprintf (stderr, "mini: invalid environment variable ``: use -e KEY=VALUE\n");
+            return 125;
+          }
         if (strchr (optarg, '=') == NULL)
           {
             /* Docker: -e NAME takes the value from mini's environment.  */

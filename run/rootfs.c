@@ -431,6 +431,9 @@ mount_overlay_fsconfig (const struct rootfs_config *cfg, const char *target, min
     return mini_error_set (err, errno, "overlay upperdir");
   if (fsconfig (fsfd, FSCONFIG_SET_STRING, "workdir", cfg->work, 0) < 0)
     return mini_error_set (err, errno, "overlay workdir");
+  /* Kernels before 5.10 do not know it: the mount is then merely slower. */
+  if (cfg->volatile_upper)
+    (void) fsconfig (fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
   if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return mini_error_set (err, errno, "create the overlay rootfs");
   mfd = fsmount (fsfd, FSMOUNT_CLOEXEC, 0);
@@ -448,9 +451,22 @@ mount_overlay (const struct rootfs_config *cfg, const char *target, mini_error_t
 {
   if (cfg->overlay_opts)
     {
-      if (mount ("overlay", target, "overlay", 0, cfg->overlay_opts) < 0)
-        return mini_error_set (err, errno, "mount overlay rootfs");
-      return 0;
+      if (mount ("overlay", target, "overlay", 0, cfg->overlay_opts) == 0)
+        return 0;
+      if (errno == EINVAL && cfg->volatile_upper)
+        {
+          /* Kernels before 5.10 have no "volatile": mount without it. */
+          cleanup_free char *opts = xstrdup (cfg->overlay_opts);
+          char *v = strstr (opts, ",volatile");
+
+          if (v != NULL && v[strlen (",volatile")] == '\0')
+            {
+              *v = '\0';
+              if (mount ("overlay", target, "overlay", 0, opts) == 0)
+                return 0;
+            }
+        }
+      return mini_error_set (err, errno, "mount overlay rootfs");
     }
   return mount_overlay_fsconfig (cfg, target, err);
 }

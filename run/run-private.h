@@ -8,6 +8,10 @@
 
 #include <signal.h>
 
+/* The static monitor executable of detached containers (run/monitor.c),
+   looked up next to mini, then in MINI_LIBEXECDIR (set by meson). */
+#define MINI_MONITOR_NAME "mini-monitor"
+
 #define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* ---------------------------------------------------------------- env (spec.c) */
@@ -158,6 +162,9 @@ struct rootfs_config
   const char *working_dir;
   bool net_host;
   bool pid_host;
+  bool volatile_upper;      /* overlay "volatile": no sync of the upper fs at unmount
+                               (--rm: the upper dir is deleted anyway); overlay_opts
+                               then ends in ",volatile" */
   int storage;              /* enum storage_driver (storage.c) */
 };
 

@@ -63,8 +63,13 @@ int run_spec_from_image (const struct store_image *img, const struct run_overrid
 
    Detached: forks a monitor (own session, stdin /dev/null, container stdout
    and stderr appended to containers/<id>/ctr.log) that starts the container,
-   saves RUNNING (pid, pid_start_time, monitor_pid, started_ns), waits and
-   saves EXITED.  Returns 0 once the command was exec'd; C's in-memory
+   saves RUNNING (pid, pid_start_time, monitor_pid, started_ns), then execs
+   the static mini-monitor (same pid; next to mini or in libexec/mini), which
+   reaps the init and writes containers/<id>/exit (store_container_load folds
+   it into the state) or removes the container when C->auto_remove; without
+   mini-monitor the fork waits and saves EXITED itself.  A --rm container's
+   overlay is mounted "volatile" (no sync of the host file system when it
+   goes away).  Returns 0 once the command was exec'd; C's in-memory
    status, pid, pid_start_time, monitor_pid and started_ns are updated.
 
    When the command cannot be executed: returns -1 with *ERR set (e.g.

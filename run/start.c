@@ -10,6 +10,7 @@
  */
 #include "run/run-private.h"
 
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <string.h>
@@ -212,7 +213,9 @@ hosts_content (const struct store_container *c, mini_error_t *err)
                c->hostname);
 }
 
-/* Create upper/, work/, rootfs/ and the /etc files in the container dir. */
+/* Create upper/, work/, rootfs/ and the /etc files in the container dir.
+   The files are renamed into place but not fsynced: they are rewritten on
+   every start and nothing needs them after a host crash. */
 static int
 prepare_container_dir (int dirfd, const struct store_container *c, mini_error_t *err)
 {
@@ -230,11 +233,11 @@ prepare_container_dir (int dirfd, const struct store_container *c, mini_error_t 
       return -1;
 
   hostname = xfmt ("%s\n", c->hostname);
-  if (write_file_atomic_at (dirfd, "hostname", hostname, strlen (hostname), 0644, err) < 0)
+  if (write_file_atomic_at_flags (dirfd, "hostname", hostname, strlen (hostname), 0644, false, err) < 0)
     return -1;
 
   hosts = hosts_content (c, err);
-  if (write_file_atomic_at (dirfd, "hosts", hosts, strlen (hosts), 0644, err) < 0)
+  if (write_file_atomic_at_flags (dirfd, "hosts", hosts, strlen (hosts), 0644, false, err) < 0)
     return -1;
 
   if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &resolv, &resolv_len, 1 << 20, &tmp_err) < 0)
@@ -244,7 +247,7 @@ prepare_container_dir (int dirfd, const struct store_container *c, mini_error_t 
       resolv = xstrdup ("");
       resolv_len = 0;
     }
-  if (write_file_atomic_at (dirfd, "resolv.conf", resolv, resolv_len, 0644, err) < 0)
+  if (write_file_atomic_at_flags (dirfd, "resolv.conf", resolv, resolv_len, 0644, false, err) < 0)
     return -1;
   return 0;
 }
@@ -331,7 +334,14 @@ overlay_options (struct store *s, const struct store_container *c, struct overla
     }
   o->upper = xfmt ("../containers/%s/upper", c->id);
   o->work = xfmt ("../containers/%s/work", c->id);
-  o->opts = xfmt ("lowerdir=%s,upperdir=%s,workdir=%s", lower, o->upper, o->work);
+  /* --rm: overlay "volatile" skips the sync_filesystem of the whole upper
+     file system (the host's) when the overlay is unmounted as the container
+     dies; the upper dir is deleted right after.  Not for the containers that
+     are kept: their upper dir must survive a host crash, and a volatile
+     upper would refuse a second mount until work/work/incompat/volatile is
+     removed. */
+  o->opts = xfmt ("lowerdir=%s,upperdir=%s,workdir=%s%s", lower, o->upper, o->work,
+                  c->auto_remove ? ",volatile" : "");
   if (page <= 0)
     page = 4096;
   if (strlen (o->opts) >= (size_t) page)
@@ -434,6 +444,7 @@ spawn_init (struct store *s, struct store_container *c, pid_t *ret_pid, int *ret
   a.rootfs.working_dir = c->working_dir ? c->working_dir : "/";
   a.rootfs.net_host = c->net_host;
   a.rootfs.pid_host = c->pid_host;
+  a.rootfs.volatile_upper = c->auto_remove;
   a.rootfs.storage = storage_driver_get (ctr_dirfd);
 
   if (! c->pid_host)
@@ -467,7 +478,7 @@ spawn_init (struct store *s, struct store_container *c, pid_t *ret_pid, int *ret
 
 /* ---------------------------------------------------------------- monitor */
 
-/* Record that C exited with STATUS (and remove it when auto_remove).
+/* Record that C exited with STATUS, or remove it when auto_remove.
    Failures are ignored: nobody is left to report them to. */
 static void
 record_exit (struct store *s, struct store_container *c, int status)
@@ -480,9 +491,11 @@ record_exit (struct store *s, struct store_container *c, int status)
   c->pid = 0;
   c->pid_start_time = 0;
   c->monitor_pid = 0;
+  /* --rm: the state is deleted next; save it only when that fails. */
+  if (c->auto_remove && store_container_remove (s, c, &tmp_err) == 0)
+    return;
+  mini_error_release (&tmp_err);
   if (store_container_save (s, c, &tmp_err) < 0)
-    mini_error_release (&tmp_err);
-  if (c->auto_remove && store_container_remove (s, c, &tmp_err) < 0)
     mini_error_release (&tmp_err);
 }
 
@@ -545,6 +558,71 @@ send_report (int fd, const struct store_container *c, int ret_status, mini_error
   (void) write_all (fd, &r, sizeof (r));
 }
 
+/* The mini-monitor executable: next to the running mini (a build tree, or
+   an install with both in one directory), else in MINI_LIBEXECDIR.
+   Caller frees; NULL when there is none. */
+static char *
+monitor_helper_path (void)
+{
+  char self[PATH_MAX];
+  ssize_t n;
+
+  n = readlink ("/proc/self/exe", self, sizeof (self) - 1);
+  if (n > 0)
+    {
+      char *slash;
+
+      self[n] = '\0';
+      slash = strrchr (self, '/');
+      if (slash != NULL)
+        {
+          char *path;
+
+          *slash = '\0';
+          path = xfmt ("%s/" MINI_MONITOR_NAME, self);
+          if (access (path, X_OK) == 0)
+            return path;
+          free (path);
+        }
+    }
+#ifdef MINI_LIBEXECDIR
+  if (access (MINI_LIBEXECDIR "/" MINI_MONITOR_NAME, X_OK) == 0)
+    return xstrdup (MINI_LIBEXECDIR "/" MINI_MONITOR_NAME);
+#endif
+  return NULL;
+}
+
+/* Replace this detached monitor (the parent of C's init PID, with stdio
+   already on /dev/null and ctr.log) by mini-monitor (run/monitor.c): fd 3
+   becomes the store root, every other fd but 0-2 is close-on-exec.
+   Returns only when the exec failed. */
+static void
+monitor_exec_helper (struct store *s, const struct store_container *c, pid_t pid)
+{
+  cleanup_free char *path = monitor_helper_path ();
+  char pid_str[24];
+  char *argv[6];
+
+  if (path == NULL)
+    return;
+  if (s->root_fd == 3)
+    {
+      if (fcntl (3, F_SETFD, 0) < 0)
+        return;
+    }
+  else if (dup2 (s->root_fd, 3) < 0)
+    return;
+  snprintf (pid_str, sizeof (pid_str), "%d", (int) pid);
+  argv[0] = (char *) MINI_MONITOR_NAME;
+  argv[1] = pid_str;
+  argv[2] = c->id;
+  argv[3] = c->name && store_container_name_valid (c->name) ? c->name : (char *) "";
+  argv[4] = (char *) (c->auto_remove ? "1" : "0");
+  argv[5] = NULL;
+  execv (path, argv);
+  /* fd 3 stays open and inheritable: harmless, the init was cloned before. */
+}
+
 /* Start C and monitor it until it exits.  Signals must already be blocked
    (signals_block).  REPORT_FD (or -1) gets the detach_report as soon as the
    command was exec'd or failed. */
@@ -598,7 +676,16 @@ monitor_run (struct store *s, struct store_container *c, int report_fd, int *ret
     }
   send_report (report_fd, c, 0, NULL);
   if (report_fd >= 0)
-    close (report_fd);
+    {
+      close (report_fd);
+      /* Detached: the rest of the monitor's life is spent in mini-monitor,
+         which holds none of mini's libraries.  When it cannot be exec'd,
+         this process keeps monitoring as before (the init is its unreaped
+         child, so its pid is safe to signal without the pidfd). */
+      if (pidfd >= 0)
+        close (steal_fd (&pidfd));
+      monitor_exec_helper (s, c, pid);
+    }
 
   status = wait_forward (pid, pidfd, !c->pid_host);
   record_exit (s, c, status);

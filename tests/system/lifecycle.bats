@@ -177,3 +177,72 @@ start_sleeper() {
   expect_status 0
   expect_equal "$output" /
 }
+
+# monitor_pid_of ID: the monitor_pid recorded in the container's state.json.
+monitor_pid_of() {
+  sed -nE 's/^ *"monitor_pid": *([0-9]+),?$/\1/p' "$MINI_ROOT_DIR/containers/$1/state.json"
+}
+
+@test "lifecycle: the detached monitor is the static mini-monitor, under 1 MiB, and records the exit" {
+  local mon rss
+  start_sleeper small
+  mon=$(monitor_pid_of "$ID")
+  [[ $mon =~ ^[0-9]+$ ]] || fail_test "no monitor_pid in state.json"
+  # The monitor has exec'd mini-monitor by the time it reported (run -d returned).
+  wait_until 5 test "$(readlink "/proc/$mon/exe")" = "$(dirname "$MINI")/mini-monitor"
+  if grep -q 'ld-linux' "/proc/$mon/maps"; then
+    # A sanitizer build links it dynamically (ASan cannot be static): then
+    # at least none of mini's libraries may be mapped.
+    ! grep -qE 'libcurl|libarchive|libjansson|libcrypto' "/proc/$mon/maps" ||
+      fail_test "the monitor maps mini's libraries:" "$(grep -E 'libcurl|libarchive|libjansson|libcrypto' "/proc/$mon/maps")"
+  else
+    rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$mon/status")
+    ((rss < 1024)) || fail_test "monitor VmRSS ${rss} kB, not under 1 MiB"
+  fi
+  # It holds the container's log open for the container (fds 1 and 2), nothing else of mini's.
+  expect_equal "$(readlink "/proc/$mon/fd/1")" "$MINI_ROOT_DIR/containers/$ID/ctr.log"
+
+  run mini stop -t 0 small
+  expect_status 0
+  expect_equal "$(container_exit_code small)" 137
+  # Its record is the exit file; state.json was not rewritten by the monitor.
+  [[ $(cut -d' ' -f1 "$MINI_ROOT_DIR/containers/$ID/exit") == 137 ]] ||
+    fail_test "exit file: $(cat "$MINI_ROOT_DIR/containers/$ID/exit" 2>&1)"
+  # It exits right after writing the record (a zombie until its reaper runs).
+  wait_until 5 bash -c "! kill -0 $mon 2>/dev/null || grep -q '^State:.*Z' /proc/$mon/status"
+}
+
+@test "lifecycle: a detached container exits on its own with its status, and run -d --rm removes it" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run -d --name quitter "$IMG" sh -c 'exit 9'
+  expect_status 0
+  wait_until 10 container_exited quitter
+  expect_equal "$(container_exit_code quitter)" 9
+
+  run --separate-stderr mini run -d --rm --name vanisher "$IMG" sh -c 'echo bye'
+  expect_status 0
+  local id=$output
+  wait_until 10 test ! -e "$MINI_ROOT_DIR/containers/$id"
+  [[ ! -L $MINI_ROOT_DIR/names/vanisher ]] || fail_test "name vanisher left behind"
+  run mini ps -a
+  expect_output_not_contains vanisher
+  no_mounts_left || fail_test "mounts left:" "$(mounts_under "$MINI_ROOT_DIR")"
+}
+
+@test "lifecycle: stop and rm still work after the monitor was killed with SIGKILL" {
+  local mon
+  start_sleeper orphan
+  mon=$(monitor_pid_of "$ID")
+  kill -9 "$mon"
+  wait_until 5 bash -c "! kill -0 $mon 2>/dev/null || grep -q '^State:.*Z' /proc/$mon/status"
+  # The init outlived its monitor: still running.
+  run --separate-stderr mini ps -q
+  expect_equal "$output" "${ID:0:12}"
+  run mini stop -t 0 orphan
+  expect_status 0
+  # Nobody reaped it for mini, so the status is what stop did: SIGKILL.
+  expect_equal "$(container_exit_code orphan)" 137
+  run mini rm orphan
+  expect_status 0
+  [[ ! -e $MINI_ROOT_DIR/containers/$ID ]] || fail_test "container dir left"
+}

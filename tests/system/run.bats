@@ -232,3 +232,14 @@ container_status_is_up() {
   expect_output_contains "x86_64"
   expect_output_contains "for platform linux/amd64"
 }
+
+@test "run: --rm mounts the overlay volatile (no sync at unmount), a kept container does not" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --rm "$IMG" sh -c 'awk "\$5 == \"/\" { print \$NF }" /proc/self/mountinfo'
+  expect_status 0
+  expect_output_contains volatile
+  run --separate-stderr mini run --name kept "$IMG" sh -c 'awk "\$5 == \"/\" { print \$NF }" /proc/self/mountinfo'
+  expect_status 0
+  expect_output_contains upperdir
+  expect_output_not_contains volatile
+}

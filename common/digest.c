@@ -2,12 +2,40 @@
 #include "common/common.h"
 
 #include <string.h>
+#include <openssl/conf.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 struct sha256_stream
 {
   EVP_MD_CTX *ctx;
 };
+
+static bool config_skipped;
+
+void
+crypto_skip_config (void)
+{
+  config_skipped = OPENSSL_init_crypto (OPENSSL_INIT_NO_LOAD_CONFIG, NULL) == 1;
+}
+
+void
+crypto_load_skipped_config (void)
+{
+  if (!config_skipped)
+    return;
+  config_skipped = false;
+  /* What OPENSSL_init_crypto (OPENSSL_INIT_LOAD_CONFIG) does (crypto/conf/
+     conf_sap.c ossl_config_int): builtin modules (ssl_conf for the
+     system_default TLS settings), then the default file, its default
+     section, missing file and errors ignored. */
+  OPENSSL_load_builtin_modules ();
+  CONF_modules_load_file (NULL, NULL,
+                          CONF_MFLAGS_DEFAULT_SECTION | CONF_MFLAGS_IGNORE_MISSING_FILE
+                              | CONF_MFLAGS_IGNORE_RETURN_CODES);
+  ERR_clear_error ();
+}
 
 bool
 digest_is_valid (const char *s)

@@ -107,6 +107,13 @@ int
 write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
                       mini_error_t *err)
 {
+  return write_file_atomic_at_flags (dirfd, path, buf, len, mode, true, err);
+}
+
+int
+write_file_atomic_at_flags (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
+                            bool durable, mini_error_t *err)
+{
   cleanup_free char *tmp = NULL;
   cleanup_close int fd = -1;
   char rnd[17];
@@ -119,7 +126,7 @@ write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len, 
   fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return mini_error_set (err, errno, "create `%s`", tmp);
-  if (write_all (fd, buf, len) < 0 || fsync (fd) < 0)
+  if (write_all (fd, buf, len) < 0 || (durable && fsync (fd) < 0))
     {
       int e = errno;
       unlinkat (dirfd, tmp, 0);

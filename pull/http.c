@@ -21,6 +21,9 @@
 #include <sys/socket.h>
 #include <jansson.h>
 
+/* libcurl is dlopened on first use: every call goes through its table. */
+#define C pull_curl
+
 #define USER_AGENT "mini/0.1.0"
 #define MAX_REDIRECTS 10
 #define MAX_ATTEMPTS 5           /* Docker's: 5 tries per layer */
@@ -158,9 +161,9 @@ struct url_parts
 static void
 url_parts_clear (struct url_parts *p)
 {
-  curl_free (p->scheme);
-  curl_free (p->host);
-  curl_free (p->port);
+  C->free (p->scheme);
+  C->free (p->host);
+  C->free (p->port);
   p->scheme = p->host = p->port = NULL;
 }
 
@@ -168,7 +171,7 @@ url_parts_clear (struct url_parts *p)
 static bool
 url_split (const char *url, struct url_parts *ret, char **ret_path)
 {
-  CURLU *u = curl_url ();
+  CURLU *u = C->url ();
   bool ok = false;
 
   memset (ret, 0, sizeof (*ret));
@@ -176,25 +179,25 @@ url_split (const char *url, struct url_parts *ret, char **ret_path)
     *ret_path = NULL;
   if (u == NULL)
     return false;
-  if (curl_url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK
-      && curl_url_get (u, CURLUPART_SCHEME, &ret->scheme, 0) == CURLUE_OK
-      && curl_url_get (u, CURLUPART_HOST, &ret->host, 0) == CURLUE_OK
-      && curl_url_get (u, CURLUPART_PORT, &ret->port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+  if (C->url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK
+      && C->url_get (u, CURLUPART_SCHEME, &ret->scheme, 0) == CURLUE_OK
+      && C->url_get (u, CURLUPART_HOST, &ret->host, 0) == CURLUE_OK
+      && C->url_get (u, CURLUPART_PORT, &ret->port, CURLU_DEFAULT_PORT) == CURLUE_OK)
     ok = true;
   if (ok && ret_path)
     {
       char *path = NULL, *query = NULL, *frag = NULL;
-      curl_url_get (u, CURLUPART_PATH, &path, 0);
-      curl_url_get (u, CURLUPART_QUERY, &query, 0);
-      curl_url_get (u, CURLUPART_FRAGMENT, &frag, 0);
+      C->url_get (u, CURLUPART_PATH, &path, 0);
+      C->url_get (u, CURLUPART_QUERY, &query, 0);
+      C->url_get (u, CURLUPART_FRAGMENT, &frag, 0);
       *ret_path = xfmt ("%s%s%s", path ? path : "", query ? "?" : "", frag ? "#" : "");
-      curl_free (path);
-      curl_free (query);
-      curl_free (frag);
+      C->free (path);
+      C->free (query);
+      C->free (frag);
     }
   if (!ok)
     url_parts_clear (ret);
-  curl_url_cleanup (u);
+  C->url_cleanup (u);
   return ok;
 }
 
@@ -202,20 +205,20 @@ url_split (const char *url, struct url_parts *ret, char **ret_path)
 static char *
 url_hostport (const char *url)
 {
-  CURLU *u = curl_url ();
+  CURLU *u = C->url ();
   char *host = NULL, *port = NULL, *r;
 
-  if (u && curl_url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK
-      && curl_url_get (u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+  if (u && C->url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK
+      && C->url_get (u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
     {
-      curl_url_get (u, CURLUPART_PORT, &port, 0);
+      C->url_get (u, CURLUPART_PORT, &port, 0);
       r = port ? xfmt ("%s:%s", host, port) : xstrdup (host);
     }
   else
     r = xstrdup (url);
-  curl_free (host);
-  curl_free (port);
-  curl_url_cleanup (u);
+  C->free (host);
+  C->free (port);
+  C->url_cleanup (u);
   return r;
 }
 
@@ -380,20 +383,20 @@ xfer_tls (struct xfer *x)
   struct pull_tls_entry *t;
   bool verify = ep ? ep->tls_verify : true;
 
-  curl_easy_setopt (x->curl, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
-  curl_easy_setopt (x->curl, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+  C->easy_setopt (x->curl, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+  C->easy_setopt (x->curl, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
   if (strncasecmp (x->url, "https://", 8) != 0)
     return;
   t = tls_lookup (x->h, ep ? ep->name : NULL, urlhost);
   if (t->blob)
     {
       struct curl_blob b = { t->blob, t->len, CURL_BLOB_NOCOPY };
-      curl_easy_setopt (x->curl, CURLOPT_CAINFO_BLOB, &b);
+      C->easy_setopt (x->curl, CURLOPT_CAINFO_BLOB, &b);
     }
   else
-    curl_easy_setopt (x->curl, CURLOPT_CAINFO_BLOB, NULL);
-  curl_easy_setopt (x->curl, CURLOPT_SSLCERT, t->cert_file);
-  curl_easy_setopt (x->curl, CURLOPT_SSLKEY, t->key_file);
+    C->easy_setopt (x->curl, CURLOPT_CAINFO_BLOB, NULL);
+  C->easy_setopt (x->curl, CURLOPT_SSLCERT, t->cert_file);
+  C->easy_setopt (x->curl, CURLOPT_SSLKEY, t->key_file);
 }
 
 /* Where the user puts a CA for NAME, for messages. */
@@ -630,8 +633,8 @@ xfer_free (struct xfer *x)
   if (x == NULL)
     return;
   if (x->curl)
-    curl_easy_cleanup (x->curl);
-  curl_slist_free_all (x->headers);
+    C->easy_cleanup (x->curl);
+  C->slist_free_all (x->headers);
   /* Keep what arrived for the next run, unless it is known to be wrong. */
   if (x->sink_discard)
     store_ingest_abort (x->ingest);
@@ -675,37 +678,37 @@ xfer_new (struct pull_http *h, struct pull_endpoint *ep, struct pull_endpoint *t
   x->accept = accept;
   x->max = max;
   x->send_auth = ep != NULL && same_origin (ep->base, url);
-  x->curl = c = curl_easy_init ();
+  x->curl = c = C->easy_init ();
   if (c == NULL)
     {
       xfer_free (x);
       return mini_error_set (err, ENOMEM, "curl_easy_init failed");
     }
-  curl_easy_setopt (c, CURLOPT_PRIVATE, x);
-  curl_easy_setopt (c, CURLOPT_SHARE, h->share);
-  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (c, CURLOPT_USERAGENT, USER_AGENT);
-  curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 0L); /* redirects: xfer_after */
-  curl_easy_setopt (c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+  C->easy_setopt (c, CURLOPT_PRIVATE, x);
+  C->easy_setopt (c, CURLOPT_SHARE, h->share);
+  C->easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  C->easy_setopt (c, CURLOPT_USERAGENT, USER_AGENT);
+  C->easy_setopt (c, CURLOPT_HTTPGET, 1L);
+  C->easy_setopt (c, CURLOPT_FOLLOWLOCATION, 0L); /* redirects: xfer_after */
+  C->easy_setopt (c, CURLOPT_UNRESTRICTED_AUTH, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
+  C->easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-  curl_easy_setopt (c, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  C->easy_setopt (c, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-  curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, 30L);
+  C->easy_setopt (c, CURLOPT_CONNECTTIMEOUT, 30L);
   /* A stalled transfer (< 1 byte/s for 60 s) fails and is retried. */
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, 60L);
+  C->easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  C->easy_setopt (c, CURLOPT_LOW_SPEED_TIME, 60L);
   if (kind != XFER_BLOB)
-    curl_easy_setopt (c, CURLOPT_TIMEOUT, 300L);
-  curl_easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt (c, CURLOPT_ERRORBUFFER, x->errbuf);
-  curl_easy_setopt (c, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
-  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, header_cb);
-  curl_easy_setopt (c, CURLOPT_HEADERDATA, x);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt (c, CURLOPT_WRITEDATA, x);
+    C->easy_setopt (c, CURLOPT_TIMEOUT, 300L);
+  C->easy_setopt (c, CURLOPT_TCP_KEEPALIVE, 1L);
+  C->easy_setopt (c, CURLOPT_ERRORBUFFER, x->errbuf);
+  C->easy_setopt (c, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+  C->easy_setopt (c, CURLOPT_HEADERFUNCTION, header_cb);
+  C->easy_setopt (c, CURLOPT_HEADERDATA, x);
+  C->easy_setopt (c, CURLOPT_WRITEFUNCTION, write_cb);
+  C->easy_setopt (c, CURLOPT_WRITEDATA, x);
   *ret = x;
   return 0;
 }
@@ -723,12 +726,12 @@ xfer_prepare (struct xfer *x, mini_error_t *err)
 {
   struct pull_endpoint *ep = x->ep;
 
-  curl_slist_free_all (x->headers);
+  C->slist_free_all (x->headers);
   x->headers = NULL;
   if (x->accept)
     {
       cleanup_free char *a = xfmt ("Accept: %s", x->accept);
-      x->headers = curl_slist_append (x->headers, a);
+      x->headers = C->slist_append (x->headers, a);
     }
   /* Only ever to the registry's own origin: never to a redirect target on
      another host, never to the token realm. */
@@ -742,19 +745,19 @@ xfer_prepare (struct xfer *x, mini_error_t *err)
   if (x->send_auth && ep && ep->scheme == PULL_AUTH_BEARER && ep->token)
     {
       cleanup_free char *a = xfmt ("Authorization: Bearer %s", ep->token);
-      x->headers = curl_slist_append (x->headers, a);
+      x->headers = C->slist_append (x->headers, a);
     }
   else if (x->send_auth && ep && ep->scheme == PULL_AUTH_BASIC && ep->user)
     {
       cleanup_free char *pair = xfmt ("%s:%s", ep->user, ep->secret ? ep->secret : "");
       cleanup_free char *b64 = pull_base64_encode (pair, strlen (pair));
       cleanup_free char *a = xfmt ("Authorization: Basic %s", b64);
-      x->headers = curl_slist_append (x->headers, a);
+      x->headers = C->slist_append (x->headers, a);
     }
   else if (x->fixed_auth && same_origin (x->fixed_auth_origin, x->url))
     {
       cleanup_free char *a = xfmt ("Authorization: %s", x->fixed_auth);
-      x->headers = curl_slist_append (x->headers, a);
+      x->headers = C->slist_append (x->headers, a);
     }
   if (x->ingest && store_ingest_size (x->ingest) > 0)
     {
@@ -768,16 +771,16 @@ xfer_prepare (struct xfer *x, mini_error_t *err)
         {
           cleanup_free char *r = xfmt ("Range: bytes=%lld-",
                                        (long long) store_ingest_size (x->ingest));
-          x->headers = curl_slist_append (x->headers, r);
+          x->headers = C->slist_append (x->headers, r);
         }
     }
   x->no_range = false;
   x->attempt_start = x->ingest ? store_ingest_size (x->ingest) : 0;
-  curl_easy_setopt (x->curl, CURLOPT_URL, x->url);
-  curl_easy_setopt (x->curl, CURLOPT_HTTPHEADER, x->headers);
-  curl_easy_setopt (x->curl, CURLOPT_NOBODY, x->head ? 1L : 0L);
+  C->easy_setopt (x->curl, CURLOPT_URL, x->url);
+  C->easy_setopt (x->curl, CURLOPT_HTTPHEADER, x->headers);
+  C->easy_setopt (x->curl, CURLOPT_NOBODY, x->head ? 1L : 0L);
   if (!x->head)
-    curl_easy_setopt (x->curl, CURLOPT_HTTPGET, 1L);
+    C->easy_setopt (x->curl, CURLOPT_HTTPGET, 1L);
   xfer_tls (x);
   x->errbuf[0] = '\0';
   x->delay_ms = 0;
@@ -818,7 +821,7 @@ static int
 xfer_curl_error (struct xfer *x, CURLcode rc, mini_error_t *err)
 {
   cleanup_free char *host = url_hostport (x->url);
-  const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror (rc);
+  const char *why = x->errbuf[0] ? x->errbuf : C->easy_strerror (rc);
   int status;
 
   if (tls_verify_error (rc))
@@ -1003,7 +1006,7 @@ xfer_after (struct xfer *x, CURLcode rc, mini_error_t *err)
 
   st = x->status;
   if (st == 0)
-    curl_easy_getinfo (x->curl, CURLINFO_RESPONSE_CODE, &st);
+    C->easy_getinfo (x->curl, CURLINFO_RESPONSE_CODE, &st);
   x->status = st;
 
   if (st == 301 || st == 302 || st == 303 || st == 307 || st == 308)
@@ -1011,7 +1014,7 @@ xfer_after (struct xfer *x, CURLcode rc, mini_error_t *err)
       char *loc = NULL;
       cleanup_free char *host = url_hostport (x->url);
 
-      curl_easy_getinfo (x->curl, CURLINFO_REDIRECT_URL, &loc);
+      C->easy_getinfo (x->curl, CURLINFO_REDIRECT_URL, &loc);
       if (loc == NULL)
         {
           mini_error_set (err, EIO, "%s: %s answered HTTP %ld without Location", x->what, host,
@@ -1092,7 +1095,7 @@ xfer_run (struct xfer *x, mini_error_t *err)
 
       if (xfer_prepare (x, err) < 0)
         return -1;
-      rc = curl_easy_perform (x->curl);
+      rc = C->easy_perform (x->curl);
       switch (xfer_after (x, rc, err))
         {
         case XFER_DONE:
@@ -1117,6 +1120,8 @@ pull_endpoint_init (struct pull_endpoint *ep, const char *base, bool mirror, min
   const char *dflt;
 
   memset (ep, 0, sizeof (*ep));
+  if (pull_curl_load (err) < 0) /* url_split parses with libcurl */
+    return -1;
   if (!is_http_url (base) || !url_split (base, &p, &path))
     return mini_error_set (err, EINVAL, "invalid registry URL `%s`", base);
   if (strcmp (path, "") != 0 && strcmp (path, "/") != 0)
@@ -1460,35 +1465,38 @@ pull_http_login (struct pull_http *h, struct pull_endpoint *ep, mini_error_t *er
 int
 pull_http_init (struct pull_http *h, mini_error_t *err)
 {
-  CURLcode rc = curl_global_init (CURL_GLOBAL_DEFAULT);
+  CURLcode rc;
   CURL *probe;
 
+  if (pull_curl_load (err) < 0)
+    return -1;
+  rc = C->global_init (CURL_GLOBAL_DEFAULT);
   if (rc != CURLE_OK)
-    return mini_error_set (err, EIO, "curl_global_init: %s", curl_easy_strerror (rc));
-  h->share = curl_share_init ();
+    return mini_error_set (err, EIO, "curl_global_init: %s", C->easy_strerror (rc));
+  h->share = C->share_init ();
   if (h->share == NULL)
     {
-      curl_global_cleanup ();
+      C->global_cleanup ();
       return mini_error_set (err, ENOMEM, "curl_share_init failed");
     }
-  curl_share_setopt (h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt (h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  curl_share_setopt (h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  C->share_setopt (h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  C->share_setopt (h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  C->share_setopt (h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   /* libcurl's own CA bundle, to keep trusting it beside extra CAs. */
-  probe = curl_easy_init ();
+  probe = C->easy_init ();
   if (probe)
     {
       char *cainfo = NULL;
 #if LIBCURL_VERSION_NUM >= 0x075400
-      curl_easy_getinfo (probe, CURLINFO_CAINFO, &cainfo);
+      C->easy_getinfo (probe, CURLINFO_CAINFO, &cainfo);
 #endif
       if (cainfo == NULL)
         {
-          curl_version_info_data *v = curl_version_info (CURLVERSION_NOW);
+          curl_version_info_data *v = C->version_info (CURLVERSION_NOW);
           cainfo = v ? (char *) v->cainfo : NULL;
         }
       h->default_cafile = xstrdup (cainfo ? cainfo : DEFAULT_CAFILE);
-      curl_easy_cleanup (probe);
+      C->easy_cleanup (probe);
     }
   return 0;
 }
@@ -1510,9 +1518,9 @@ pull_http_fini (struct pull_http *h)
   h->default_cafile = NULL;
   if (h->share)
     {
-      curl_share_cleanup (h->share);
+      C->share_cleanup (h->share);
       h->share = NULL;
-      curl_global_cleanup ();
+      C->global_cleanup ();
     }
 }
 
@@ -1635,7 +1643,7 @@ pull_http_get_blobs (struct pull_http *h, struct pull_endpoint *ep, struct pull_
   if (parallel < 1)
     parallel = 1;
 
-  multi = curl_multi_init ();
+  multi = C->multi_init ();
   if (multi == NULL)
     return mini_error_set (err, ENOMEM, "curl_multi_init failed");
   xs = xmalloc0 (n * sizeof (*xs));
@@ -1714,11 +1722,11 @@ pull_http_get_blobs (struct pull_http *h, struct pull_endpoint *ep, struct pull_
           ret = xfer_prepare (x, err);
           if (ret < 0)
             goto out;
-          mc = curl_multi_add_handle (multi, x->curl);
+          mc = C->multi_add_handle (multi, x->curl);
           if (mc != CURLM_OK)
             {
               ret = mini_error_set (err, EIO, "curl_multi_add_handle: %s",
-                                    curl_multi_strerror (mc));
+                                    C->multi_strerror (mc));
               goto out;
             }
           state[i] = BLOB_ACTIVE;
@@ -1727,14 +1735,14 @@ pull_http_get_blobs (struct pull_http *h, struct pull_endpoint *ep, struct pull_
       if (remaining == 0)
         break;
 
-      mc = curl_multi_perform (multi, &running);
+      mc = C->multi_perform (multi, &running);
       if (mc != CURLM_OK)
         {
-          ret = mini_error_set (err, EIO, "curl_multi_perform: %s", curl_multi_strerror (mc));
+          ret = mini_error_set (err, EIO, "curl_multi_perform: %s", C->multi_strerror (mc));
           goto out;
         }
 
-      while ((msg = curl_multi_info_read (multi, &left)) != NULL)
+      while ((msg = C->multi_info_read (multi, &left)) != NULL)
         {
           struct xfer *x = NULL;
           CURLcode result;
@@ -1744,9 +1752,9 @@ pull_http_get_blobs (struct pull_http *h, struct pull_endpoint *ep, struct pull_
             continue;
           /* MSG does not survive curl_multi_remove_handle. */
           result = msg->data.result;
-          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &x);
+          C->easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &x);
           k = x->blob - blobs;
-          curl_multi_remove_handle (multi, x->curl);
+          C->multi_remove_handle (multi, x->curl);
           active--;
           state[k] = BLOB_WAITING;
           switch (xfer_after (x, result, err))
@@ -1798,10 +1806,10 @@ pull_http_get_blobs (struct pull_http *h, struct pull_endpoint *ep, struct pull_
         break;
       if (active > 0)
         {
-          mc = curl_multi_poll (multi, NULL, 0, (int) wait_ms, NULL);
+          mc = C->multi_poll (multi, NULL, 0, (int) wait_ms, NULL);
           if (mc != CURLM_OK)
             {
-              ret = mini_error_set (err, EIO, "curl_multi_poll: %s", curl_multi_strerror (mc));
+              ret = mini_error_set (err, EIO, "curl_multi_poll: %s", C->multi_strerror (mc));
               goto out;
             }
         }
@@ -1823,11 +1831,11 @@ out:
     if (xs[i])
       {
         if (state[i] == BLOB_ACTIVE)
-          curl_multi_remove_handle (multi, xs[i]->curl);
+          C->multi_remove_handle (multi, xs[i]->curl);
         xfer_free (xs[i]); /* keeps a partial download for the next run */
       }
   free (xs);
   free (state);
-  curl_multi_cleanup (multi);
+  C->multi_cleanup (multi);
   return ret;
 }

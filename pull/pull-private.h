@@ -10,6 +10,55 @@
 
 #include <curl/curl.h>
 
+/* ------------------------------------------------------------ libcurl, loaded on first use
+   (curl-loader.c).  mini does not link libcurl: the headers give the types
+   and constants, the calls go through PULL_CURL, which is NULL until
+   pull_curl_load succeeds.  pull_image and pull_login load it first; every
+   other curl user in pull/ runs after them. */
+struct curl_api
+{
+  __typeof__ (curl_global_init) *global_init;
+  __typeof__ (curl_global_cleanup) *global_cleanup;
+  __typeof__ (curl_version_info) *version_info;
+  __typeof__ (curl_free) *free;
+  __typeof__ (curl_slist_append) *slist_append;
+  __typeof__ (curl_slist_free_all) *slist_free_all;
+  __typeof__ (curl_easy_init) *easy_init;
+  __typeof__ (curl_easy_setopt) *easy_setopt;
+  __typeof__ (curl_easy_perform) *easy_perform;
+  __typeof__ (curl_easy_getinfo) *easy_getinfo;
+  __typeof__ (curl_easy_cleanup) *easy_cleanup;
+  __typeof__ (curl_easy_strerror) *easy_strerror;
+  __typeof__ (curl_share_init) *share_init;
+  __typeof__ (curl_share_setopt) *share_setopt;
+  __typeof__ (curl_share_cleanup) *share_cleanup;
+  __typeof__ (curl_multi_init) *multi_init;
+  __typeof__ (curl_multi_add_handle) *multi_add_handle;
+  __typeof__ (curl_multi_remove_handle) *multi_remove_handle;
+  __typeof__ (curl_multi_perform) *multi_perform;
+  __typeof__ (curl_multi_poll) *multi_poll;
+  __typeof__ (curl_multi_info_read) *multi_info_read;
+  __typeof__ (curl_multi_strerror) *multi_strerror;
+  __typeof__ (curl_multi_cleanup) *multi_cleanup;
+  __typeof__ (curl_url) *url;
+  __typeof__ (curl_url_set) *url_set;
+  __typeof__ (curl_url_get) *url_get;
+  __typeof__ (curl_url_cleanup) *url_cleanup;
+};
+
+/* The loaded libcurl; NULL before pull_curl_load.  Never unloaded. */
+extern const struct curl_api *pull_curl;
+
+/* dlopen libcurl.so.4 (RTLD_NOW | RTLD_LOCAL) and fill PULL_CURL, once per
+   process; later calls return 0 at once.  Not thread-safe: call from the
+   main thread (as curl_global_init must be).  Errors (status 0, the message
+   says what to do): "libcurl.so.4 not found: install libcurl4 (apt-get
+   install libcurl4)"; another dlopen failure with dlerror's text; a library
+   lacking one of the entry points (libcurl older than 7.66). */
+int pull_curl_load (mini_error_t *err);
+/* Same with another SONAME (tests: a missing library). */
+int pull_curl_load_from (const char *soname, mini_error_t *err);
+
 enum pull_auth_scheme
 {
   PULL_AUTH_NONE,

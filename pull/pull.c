@@ -796,6 +796,9 @@ pull_image (struct store *s, const struct pull_reference *ref, const struct pull
   ctx.chosen = -1;
   ctx.ref_str = pull_reference_string (ref);
 
+  r = pull_curl_load (err); /* the first thing a pull needs; said without context */
+  if (r < 0)
+    goto out;
   r = pull_platform_parse (opts ? opts->platform : NULL, &ctx.platform, err);
   if (r < 0)
     goto out;
@@ -849,6 +852,9 @@ pull_login (const char *registry, const struct pull_options *opts, const char *u
   name = pull_registry_normalize (registry, err);
   if (name == NULL)
     return -1;
+  r = pull_curl_load (err);
+  if (r < 0)
+    return r;
   r = origin_endpoint_init (&ep, name, opts ? opts->insecure_registries : NULL, err);
   if (r < 0)
     return r;

@@ -116,9 +116,41 @@ store_container_save (struct store *s, const struct store_container *c, mini_err
   json_object_set_new (j, "layers", strv_json (c->layers));
   dump = json_dumps (j, JSON_INDENT (1));
   json_decref (j);
-  ret = write_file_atomic_at (dfd, "state.json", dump, strlen (dump), 0600, err);
+  /* Renamed into place, not fsynced: readers never see a partial file, and
+     a container's state does not need to survive a host crash (its
+     processes do not).  This keeps fsyncs off `mini run`'s path. */
+  ret = write_file_atomic_at_flags (dfd, "state.json", dump, strlen (dump), 0600, false, err);
   free (dump);
   return ret;
+}
+
+/* A detached container's monitor (run/monitor.c) does not rewrite
+   state.json: it leaves containers/<id>/exit, "CODE FINISHED_NS\n".  Fold it
+   into C, which state.json says is running, when it is newer than the
+   start.  A missing or malformed record changes nothing. */
+static void
+merge_exit_record (struct store *s, struct store_container *c)
+{
+  cleanup_free char *rel = xfmt ("containers/%s/exit", c->id);
+  cleanup_free char *buf = NULL;
+  mini_error_t tmp = NULL;
+  long long finished;
+  int code;
+
+  if (read_file_at (s->root_fd, rel, &buf, NULL, 64, &tmp) < 0)
+    {
+      mini_error_release (&tmp);
+      return;
+    }
+  if (sscanf (buf, "%d %lld", &code, &finished) != 2 || code < 0 || code > 255
+      || finished < c->started_ns)
+    return;
+  c->status = STORE_CONTAINER_EXITED;
+  c->exit_code = code;
+  c->finished_ns = finished;
+  c->pid = 0;
+  c->pid_start_time = 0;
+  c->monitor_pid = 0;
 }
 
 static int
@@ -175,6 +207,8 @@ load_by_id (struct store *s, const char *id, struct store_container **ret, mini_
   json_decref (j);
   if (c->name == NULL)
     c->name = xstrndup (c->id, 12);
+  if (c->status == STORE_CONTAINER_RUNNING)
+    merge_exit_record (s, c);
   *ret = c;
   return 0;
 }

@@ -16,7 +16,8 @@
  *   layers/tmp-*                layers being extracted or removed
  *   tmp/                        other temporaries (archive loads)
  *   containers/<id>/            per-container state.json, upper/, work/,
- *                               rootfs/ (mount point), ctr.log, etc files
+ *                               rootfs/ (mount point), ctr.log, etc files,
+ *                               exit ("CODE FINISHED_NS", mini-monitor's record)
  *   names/<name> -> <id>        container names (symlinks, atomic reservation)
  *   lock                        flock for index.json updates
  *   locks/                      gc lock, per-layer and per-key locks,
@@ -333,9 +334,13 @@ bool store_container_name_valid (const char *name);
    C->id is set.  EEXIST with "name already in use by container <id>" when
    taken.  Writes state.json. */
 int store_container_create (struct store *s, struct store_container *c, mini_error_t *err);
-/* Rewrite state.json atomically. */
+/* Rewrite state.json atomically (temp file + rename, no fsync: readers see
+   the old or the new state, but a host crash may lose the last update). */
 int store_container_save (struct store *s, const struct store_container *c, mini_error_t *err);
-/* Find by full ID, unique ID prefix or name.  ENOENT "no such container: X". */
+/* Find by full ID, unique ID prefix or name.  ENOENT "no such container: X".
+   A container that state.json says is running but whose detached monitor
+   left containers/<id>/exit (newer than its start) comes back EXITED with
+   that exit code and finish time, pid, pid_start_time and monitor_pid 0. */
 int store_container_load (struct store *s, const char *id_or_name, struct store_container **ret,
                           mini_error_t *err);
 /* All containers (order: newest first). */

@@ -113,6 +113,38 @@ START_TEST (test_atomic_write)
 }
 END_TEST
 
+/* The no-fsync variant: same content, mode and atomic rename, no temporary
+   left behind. */
+START_TEST (test_atomic_write_not_durable)
+{
+  mini_error_t err = NULL;
+  char *buf = NULL;
+  size_t len;
+  struct stat sb;
+  DIR *d;
+  struct dirent *de;
+  int n = 0;
+  int dfd = open (tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  ck_assert_int_eq (write_file_atomic_at_flags (dfd, "g", "one", 3, 0644, false, &err), 0);
+  ck_assert_int_eq (write_file_atomic_at_flags (dfd, "g", "{\"two\":2}", 9, 0600, false, &err), 0);
+  ck_assert_int_eq (read_file_at (dfd, "g", &buf, &len, 0, &err), 0);
+  ck_assert_uint_eq (len, 9);
+  ck_assert_str_eq (buf, "{\"two\":2}");
+  free (buf);
+  ck_assert_int_eq (fstatat (dfd, "g", &sb, 0), 0);
+  ck_assert_int_eq (sb.st_mode & 07777, 0600);
+  d = fdopendir (dup (dfd));
+  ck_assert_ptr_nonnull (d);
+  while ((de = readdir (d)))
+    if (strncmp (de->d_name, "g", 1) == 0)
+      n++;
+  closedir (d);
+  ck_assert_int_eq (n, 1);
+  close (dfd);
+}
+END_TEST
+
 START_TEST (test_digest)
 {
   char out[72];
@@ -190,6 +222,7 @@ suite (void)
   tcase_add_test (tc, test_safe_openat2);
   tcase_add_test (tc, test_safe_openat_fallback);
   tcase_add_test (tc, test_atomic_write);
+  tcase_add_test (tc, test_atomic_write_not_durable);
   suite_add_tcase (s, tc);
   tc = tcase_create ("misc");
   tcase_add_test (tc, test_digest);

@@ -227,6 +227,8 @@ main (int argc, char **argv)
     }
 
   verb = argv[optind];
+  /* openssl.cnf only matters for TLS: pull/ reads it before loading libcurl. */
+  crypto_skip_config ();
   for (i = 0; i < sizeof (verbs) / sizeof (verbs[0]); i++)
     if (strcmp (verb, verbs[i].name) == 0)
       {

@@ -131,6 +131,14 @@ int read_file_at (int dirfd, const char *path, char **ret_buf, size_t *ret_len,
 int write_file_atomic_at (int dirfd, const char *path, const void *buf, size_t len,
                           mode_t mode, mini_error_t *err);
 
+/* write_file_atomic_at, with the fsync only when DURABLE.  Without it the
+   rename is still atomic (a reader sees the old or the new content, never a
+   part), but after a power loss the file may be empty or old: for state that
+   does not need to survive a crash (a container's /etc files and its state
+   while it is being created or run).  Errors: as write_file_atomic_at. */
+int write_file_atomic_at_flags (int dirfd, const char *path, const void *buf, size_t len,
+                                mode_t mode, bool durable, mini_error_t *err);
+
 /* mkdir -p of PATH relative to DIRFD (plain host paths, trusted).  Existing
    directories are fine. */
 int mkdir_p_at (int dirfd, const char *path, mode_t mode, mini_error_t *err);
@@ -183,6 +191,17 @@ void cleanup_sha256p (struct sha256_stream **s);
 
 /* "sha256:<hex>" of BUF into OUT. */
 void sha256_digest (const void *buf, size_t len, char out[72]);
+
+/* OpenSSL reads openssl.cnf when a process first uses it (~1.4 ms, most of
+   the cost of the first digest).  mini only needs that file for TLS, i.e.
+   once libcurl is loaded.  crypto_skip_config: start OpenSSL without it
+   (call before any other OpenSSL use: cmd/main.c does, for every verb).
+   crypto_load_skipped_config: read it now, as OpenSSL would have (the
+   OPENSSL_CONF variable included), when crypto_skip_config ran; called by
+   pull/ before loading libcurl, so TLS sees the system settings.  Neither
+   can fail: a broken config file is ignored, as OpenSSL's default start does. */
+void crypto_skip_config (void);
+void crypto_load_skipped_config (void);
 
 /* ---------------------------------------------------------------- misc */
 

@@ -14,8 +14,7 @@
  */
 #include "store/store.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "common/archive-loader.h"
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
@@ -217,6 +216,10 @@ store_archive_save (struct store *s, const struct store_save_image *imgs, size_t
       store_image_free (img);
     }
 
+  if (mini_archive_load (err) < 0)
+    {
+      goto out;
+    }
   a = archive_write_new ();
   if (a == NULL)
     {
@@ -798,6 +801,10 @@ store_archive_load (struct store *s, int in_fd, const struct store_load_options 
       goto out;
     }
 
+  if (mini_archive_load (err) < 0)
+    {
+      goto out;
+    }
   a = archive_read_new ();
   if (a == NULL)
     {

@@ -6,6 +6,9 @@ set -euo pipefail
 PACKAGES=(
   meson ninja-build pkg-config gcc
   libcurl4-openssl-dev libjansson-dev libarchive-dev libssl-dev
+  # unpack/layer.c: ISA-L's igzip inflates gzip layers (headers at build time,
+  # libisal2 dlopen()ed at run time; libarchive's zlib filter without it).
+  libisal-dev
   check bats
   docker-registry skopeo
   curl iproute2 procps util-linux
@@ -22,6 +25,8 @@ PACKAGES=(
   # tests/system/unpack.bats: umoci unpack is the oracle for `mini unpack`; python3
   # builds the test images (tests/system/unpack/mkimage.py) and compares trees.
   umoci python3
+  # tests/system/curl_lazy.bats: strace shows when openssl.cnf is read.
+  strace
 )
 
 missing=()

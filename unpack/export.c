@@ -10,8 +10,7 @@
  */
 #include "unpack/unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "common/archive-loader.h"
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -334,6 +333,8 @@ unpack_export_tree (int rootfd, int out_fd, mini_error_t *err)
   x.have_mnt_id = (stx.stx_mask & STATX_MNT_ID) != 0;
   x.root_mnt_id = stx.stx_mnt_id;
 
+  if (mini_archive_load (err) < 0)
+    return -1;
   x.a = archive_write_new ();
   if (x.a == NULL)
     return mini_error_set (err, ENOMEM, "export: archive_write_new");

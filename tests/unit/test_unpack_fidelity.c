@@ -473,6 +473,165 @@ START_TEST (test_diff_id_trailing_data)
 }
 END_TEST
 
+/* ------------------------------------------------------------ gzip
+   gzip layers are inflated by ISA-L when it is there (else libarchive's
+   filter): both must read every member, ignore what follows the last one
+   and refuse a damaged member.  */
+
+/* Write LEN bytes of BUF to REL (created or truncated), or append them.  */
+static void
+put_bytes (const char *rel, const void *buf, size_t len, bool append)
+{
+  cleanup_free char *path = xfmt ("%s/%s", tmpdir, rel);
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+                               0644);
+
+  ck_assert_int_ge (fd, 0);
+  ck_assert_int_eq (write (fd, buf, len), (ssize_t) len);
+}
+
+static char *
+get_bytes (const char *rel, size_t *len)
+{
+  cleanup_free char *path = xfmt ("%s/%s", tmpdir, rel);
+  char *buf = NULL;
+  mini_error_t err = NULL;
+
+  ck_assert_int_eq (read_file_at (AT_FDCWD, path, &buf, len, 0, &err), 0);
+  return buf;
+}
+
+/* 3 MiB that compress (repeats at many distances, across the 512 KiB
+   buffers of the stream) and do not (pseudo-random runs).  */
+static char *
+mixed_data (size_t len)
+{
+  char *d = xmalloc (len);
+  uint32_t x = 12345;
+  size_t i;
+
+  for (i = 0; i < len; i++)
+    {
+      x = x * 1103515245u + 12345u;
+      if (i >= 40000 && (x >> 16) % 4 != 0)
+        d[i] = d[i - 1 - (x >> 8) % 32000];
+      else
+        d[i] = (char) (x >> 24);
+    }
+  return d;
+}
+
+/* A layer split into several gzip members (an empty one among them),
+   as `cat a.gz b.gz` or pigz make: the diff_id covers all of them.  */
+START_TEST (test_gzip_multi_member)
+{
+  const size_t big_len = 3 << 20;
+  cleanup_free char *big = mixed_data (big_len);
+  cleanup_free char *tar = NULL, *gz = NULL;
+  struct archive *a = tar_new ("t.tar");
+  size_t len, gz_len, cuts[] = { 0, 777, 777, 1500001, 0 };
+  char diff_id[72];
+  int i;
+
+  tar_file (a, "first", 0644, "first file");
+  tar_put (a, tar_entry ("big", AE_IFREG, 0644), big, big_len);
+  tar_file (a, "last", 0644, "last file");
+  tar_close (a);
+  file_digest ("t.tar", diff_id);
+  tar = get_bytes ("t.tar", &len);
+  cuts[4] = len;
+  put_bytes ("multi.gz", "", 0, false);
+  for (i = 0; i < 4; i++)
+    {
+      put_bytes ("part", tar + cuts[i], cuts[i + 1] - cuts[i], false);
+      ck_assert (compress_file ("part", "part.gz", FILTER_GZIP));
+      gz = get_bytes ("part.gz", &gz_len);
+      put_bytes ("multi.gz", gz, gz_len, true);
+      free (steal_pointer (&gz));
+    }
+  apply_ok ("multi.gz", diff_id);
+  assert_content ("first", "first file", 10);
+  assert_content ("big", big, big_len);
+  assert_content ("last", "last file", 9);
+}
+END_TEST
+
+/* After the last member, zero padding and other garbage are ignored (as
+   gzip -d does) and are not part of the diff_id.  */
+START_TEST (test_gzip_trailing_garbage)
+{
+  static const char *const tails[] = { "\0\0\0\0\0\0\0\0\0\0\0\0", "garbage after the end", "\x1f" };
+  struct archive *a = tar_new ("t.tar");
+  cleanup_free char *gz = NULL;
+  char diff_id[72];
+  size_t gz_len, i;
+
+  tar_file (a, "f", 0644, "content");
+  tar_close (a);
+  file_digest ("t.tar", diff_id);
+  ck_assert (compress_file ("t.tar", "t.tar.gz", FILTER_GZIP));
+  gz = get_bytes ("t.tar.gz", &gz_len);
+  for (i = 0; i < sizeof (tails) / sizeof (tails[0]); i++)
+    {
+      put_bytes ("tail.gz", gz, gz_len, false);
+      put_bytes ("tail.gz", tails[i], i == 0 ? 12 : strlen (tails[i]), true);
+      apply_ok ("tail.gz", diff_id);
+      assert_content ("f", "content", 7);
+      reset_layer ();
+    }
+}
+END_TEST
+
+/* A damaged member is refused: wrong CRC-32 or length (ISA-L checks the
+   trailer, as gzip does), cut short, corrupt deflate data, and a second
+   member that is only a header.  */
+START_TEST (test_gzip_damaged)
+{
+  const size_t big_len = 1 << 20;
+  cleanup_free char *big = mixed_data (big_len);
+  cleanup_free char *gz = NULL;
+  struct archive *a = tar_new ("t.tar");
+  char diff_id[72];
+  size_t gz_len;
+  int i;
+
+  tar_put (a, tar_entry ("big", AE_IFREG, 0644), big, big_len);
+  tar_close (a);
+  file_digest ("t.tar", diff_id);
+  ck_assert (compress_file ("t.tar", "t.tar.gz", FILTER_GZIP));
+  gz = get_bytes ("t.tar.gz", &gz_len);
+  for (i = 0; i < 5; i++)
+    {
+      mini_error_t err = NULL;
+      cleanup_free char *bad = xmalloc (gz_len);
+      size_t bad_len = gz_len;
+
+#ifndef HAVE_ISAL
+      /* libarchive's gzip filter checks neither (the diff_id still holds).  */
+      if (i <= 1)
+        continue;
+#endif
+      memcpy (bad, gz, gz_len);
+      if (i == 0)
+        bad[gz_len - 8] ^= 1; /* CRC-32 */
+      else if (i == 1)
+        bad[gz_len - 4] ^= 1; /* ISIZE */
+      else if (i == 2)
+        bad_len = gz_len - 9; /* cut inside the trailer... */
+      else if (i == 3)
+        memset (bad + gz_len / 2, 0xff, 64); /* deflate data */
+      put_bytes ("bad.gz", bad, bad_len, false);
+      if (i == 4)
+        put_bytes ("bad.gz", "\x1f\x8b\x08\0\0\0\0\0\0\x03", 10, true); /* header only */
+      ck_assert_msg (apply ("bad.gz", diff_id, &err) < 0, "damage %d accepted", i);
+      ck_assert_ptr_nonnull (err);
+      ck_assert_msg (strstr (err->msg, "sha256:fidelity") != NULL, "%s", err->msg);
+      mini_error_release (&err);
+      reset_layer ();
+    }
+}
+END_TEST
+
 START_TEST (test_modes)
 {
   struct archive *a = tar_new ("t.tar");
@@ -1005,6 +1164,14 @@ unpack_fidelity_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_diff_id);
   tcase_add_test (tc, test_diff_id_trailing_data);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("gzip");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_gzip_multi_member);
+  tcase_add_test (tc, test_gzip_trailing_garbage);
+  tcase_add_test (tc, test_gzip_damaged);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("image");

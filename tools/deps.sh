@@ -21,7 +21,7 @@ PACKAGES=(
   # podman brings conmon; runc is its runtime here (crun fails on hybrid cgroups).
   # With --no-install-recommends no CNI/netavark bridge is set up and the
   # policy-rc.d below keeps podman.socket/podman.service from starting.
-  podman runc umoci hyperfine time python3
+  podman runc umoci hyperfine time
   # tests/system/unpack.bats: umoci unpack is the oracle for `mini unpack`; python3
   # builds the test images (tests/system/unpack/mkimage.py) and compares trees.
   umoci python3

@@ -152,3 +152,23 @@ ld_files() {
     expect_output_not_contains "certificate"
   done
 }
+
+@test "crypto_lazy: libcrypto is not linked; ps, exec, stop and rm never load it, pull does" {
+  run ldd "$MINI"
+  expect_status 0
+  expect_output_not_contains "libcrypto"
+
+  run ld_files pull "$IMG"
+  expect_status 0
+  expect_output_matches 'file=libcrypto\.so\.3 .*dynamically loaded by'
+
+  run --separate-stderr mini run -d --name lazyc "$IMG" sleep 30000
+  expect_status 0
+  for verb in "exec lazyc true" "ps" "stop -t 1 lazyc" "rm lazyc"; do
+    # shellcheck disable=SC2086  # split the verb and its arguments
+    run ld_files $verb
+    expect_status 0
+    expect_output_contains "file=libjansson.so.4"
+    expect_output_not_contains "libcrypto"
+  done
+}

@@ -38,8 +38,10 @@ char *cmd_familiar_ref (const char *ref);
    the fd holding it (close to release) or -1 with *ERR set.  When no other
    mini uses the store, leftovers of interrupted commands are removed first
    (store_cleanup_leftovers).  Never keep it across a fork that outlives
-   the command (a detached monitor would hold it). */
-int cmd_lock_shared (struct cmd_globals *g, mini_error_t *err);
+   the command (a detached monitor would hold it).  SWEEP false skips that
+   cleanup (run: a container start must not pay for scanning the store;
+   the other verbs that take this lock still do it). */
+int cmd_lock_shared (struct cmd_globals *g, bool sweep, mini_error_t *err);
 /* The gc lock held exclusive (rmi, prune, system check); says on stderr
    that it waits when another mini holds it. */
 int cmd_lock_exclusive (struct cmd_globals *g, mini_error_t *err);

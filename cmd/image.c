@@ -14,11 +14,13 @@
 /* ------------------------------------------------------------ locking */
 
 int
-cmd_lock_shared (struct cmd_globals *g, mini_error_t *err)
+cmd_lock_shared (struct cmd_globals *g, bool sweep, mini_error_t *err)
 {
   struct store *s = cmd_store (g);
   int fd = -1;
 
+  if (!sweep)
+    return store_lock_gc (s, LOCK_SH, &fd, err) < 0 ? -1 : fd;
   /* Alone with the store: first remove what interrupted commands left. */
   if (store_lock_gc (s, LOCK_EX | LOCK_NB, &fd, err) == 0)
     {
@@ -704,7 +706,7 @@ cmd_tag (struct cmd_globals *g, int argc, char **argv)
     }
   dststr = pull_reference_string (dst);
   pull_reference_free (dst);
-  lock = cmd_lock_shared (g, &err);
+  lock = cmd_lock_shared (g, true, &err);
   if (lock < 0 || cmd_image_lookup (g, argv[optind], &m, &err) < 0)
     {
       cmd_print_error (&err);
@@ -1312,7 +1314,7 @@ cmd_save (struct cmd_globals *g, int argc, char **argv)
       fprintf (stderr, "mini: cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
       return 1;
     }
-  lock = cmd_lock_shared (g, &err);
+  lock = cmd_lock_shared (g, true, &err);
   if (lock < 0)
     {
       cmd_print_error (&err);
@@ -1472,7 +1474,7 @@ cmd_load (struct cmd_globals *g, int argc, char **argv)
       fprintf (stderr, "mini: requested load from stdin, but stdin is a terminal. Use -i FILE or redirect\n");
       return 1;
     }
-  lock = cmd_lock_shared (g, &err);
+  lock = cmd_lock_shared (g, true, &err);
   if (lock < 0 || store_archive_load (g->store, input ? fd : STDIN_FILENO, &o, &v, &n, &err) < 0)
     {
       mini_error_wrap (&err, "load");

@@ -266,7 +266,7 @@ cmd_pull_ref (struct cmd_globals *g, const struct pull_reference *ref, const cha
      pull per repository at a time: parallel pulls of one image download
      and extract each blob and layer once, the others find them present. */
   repo = xfmt ("pull %s/%s", ref->domain, ref->path);
-  gc_lock = cmd_lock_shared (g, err);
+  gc_lock = cmd_lock_shared (g, true, err);
   if (gc_lock < 0 || store_lock_key (g->store, repo, &repo_lock, err) < 0)
     return -1;
   /* What REFSTR named before, so that a pull whose layers cannot be

@@ -299,7 +299,7 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
       return 125;
     }
   /* Nothing this run needs may be pruned until its container is recorded. */
-  gc_lock = cmd_lock_shared (g, &err);
+  gc_lock = cmd_lock_shared (g, false, &err);
   if (gc_lock < 0)
     {
       cmd_print_error (&err);
@@ -339,10 +339,24 @@ cmd_run (struct cmd_globals *g, int argc, char **argv)
   o.entrypoint = entrypoint;
   o.args = argc - optind > 1 ? argv + optind + 1 : NULL;
   o.env = env;
-  if (store_container_create (g->store, c, &err) < 0)
+  /* The spec first: the container's state is then written once. */
+  if (run_spec_from_image (img, &o, c, &err) < 0)
     goto fail;
-  if (run_spec_from_image (img, &o, c, &err) < 0 || store_container_save (g->store, c, &err) < 0
-      || run_container_set_storage_driver (g->store, c, g->storage_driver, &err) < 0)
+  if (store_container_create (g->store, c, &err) < 0)
+    {
+      /* run skips the sweep of leftovers (cmd_lock_shared), but a name
+         held by a container that an interrupted command half-created or
+         half-removed must not stay in the way: sweep when alone, retry. */
+      if (name == NULL || mini_error_errno (err) != EEXIST)
+        goto fail;
+      mini_error_release (&err);
+      close (steal_fd (&gc_lock));
+      gc_lock = cmd_lock_shared (g, true, &err);
+      if (gc_lock < 0 || cmd_unpack_image (g, img, &err) < 0
+          || store_container_create (g->store, c, &err) < 0)
+        goto fail;
+    }
+  if (run_container_set_storage_driver (g->store, c, g->storage_driver, &err) < 0)
     {
       mini_error_t tmp = NULL;
       store_container_remove (g->store, c, &tmp);

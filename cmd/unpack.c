@@ -175,7 +175,7 @@ cmd_unpack (struct cmd_globals *g, int argc, char **argv)
     }
 
   /* The image's blobs may not be pruned meanwhile. */
-  gc_lock = cmd_lock_shared (g, &err);
+  gc_lock = cmd_lock_shared (g, true, &err);
   if (gc_lock < 0)
     {
       cmd_print_error (&err);

@@ -380,22 +380,23 @@ setup_masked (int rootfd, mini_error_t *err)
   return 0;
 }
 
-/* Bind containers/<id>/{hostname,hosts,resolv.conf} onto /etc. */
+const char *const rootfs_etc_files[3] = { "hostname", "hosts", "resolv.conf" };
+
+/* Bind the scratch tmpfs's hostname, hosts and resolv.conf onto /etc. */
 static int
-setup_etc (int rootfd, int ctr_dirfd, mini_error_t *err)
+setup_etc (int rootfd, int scratchfd, mini_error_t *err)
 {
-  static const char *const files[] = { "hostname", "hosts", "resolv.conf" };
   size_t i;
 
-  for (i = 0; i < sizeof (files) / sizeof (files[0]); i++)
+  for (i = 0; i < 3; i++)
     {
       cleanup_close int src = -1;
       cleanup_close int dst = -1;
-      cleanup_free char *path = xfmt ("/etc/%s", files[i]);
+      cleanup_free char *path = xfmt ("/etc/%s", rootfs_etc_files[i]);
 
-      src = openat (ctr_dirfd, files[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      src = openat (scratchfd, rootfs_etc_files[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (src < 0)
-        return mini_error_set (err, errno, "open %s", files[i]);
+        return mini_error_set (err, errno, "open %s", rootfs_etc_files[i]);
       dst = open_file_target (rootfd, path, err);
       if (dst < 0)
         return -1;
@@ -403,6 +404,122 @@ setup_etc (int rootfd, int ctr_dirfd, mini_error_t *err)
         return -1;
     }
   return 0;
+}
+
+/* Create NAME in DIRFD holding LEN bytes of BUF (or empty when BUF is
+   NULL), mode 0644. */
+static int
+scratch_file (int dirfd, const char *name, const char *buf, mini_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                 0644);
+
+  if (fd < 0)
+    return mini_error_set (err, errno, "create %s", name);
+  if (buf && write_all (fd, buf, strlen (buf)) < 0)
+    return mini_error_set (err, errno, "write %s", name);
+  return 0;
+}
+
+/* Look NAME (an entry of the root directory) up as overlayfs does: in the
+   upper dir, then in the lower dirs topmost first, a whiteout (char 0:0)
+   hiding the layers below.  Paths are relative to the cwd (<root>/layers).
+   Returns 2 when the upper has it, 1 when a lower has it (*ST: its stat),
+   0 when the merged tree has no NAME. */
+static int
+layers_lookup (const struct rootfs_config *cfg, const char *name, struct stat *st)
+{
+  cleanup_free char *up = xfmt ("%s/%s", cfg->upper, name);
+  size_t i;
+
+  if (fstatat (AT_FDCWD, up, st, AT_SYMLINK_NOFOLLOW) == 0)
+    return 2;
+  for (i = 0; cfg->lowers && cfg->lowers[i]; i++)
+    {
+      cleanup_free char *p = xfmt ("%s/%s", cfg->lowers[i], name);
+
+      if (fstatat (AT_FDCWD, p, st, AT_SYMLINK_NOFOLLOW) == 0)
+        return S_ISCHR (st->st_mode) && st->st_rdev == 0 ? 0 : 1;
+    }
+  return 0;
+}
+
+/* Fill the init layer INITFD (topmost lower of the overlay) with the mount
+   points the merged tree lacks: /proc, /sys, /dev, and /etc/{hostname,
+   hosts,resolv.conf}.  An /etc the image has is repeated with its owner,
+   mode and times (overlayfs shows the attributes of the topmost layer
+   holding a directory); an /etc that is not a directory, or that the
+   upper dir already holds, is left alone (setup_etc then creates what it
+   needs in the upper dir, as before). */
+static int
+populate_init (const struct rootfs_config *cfg, int initfd, mini_error_t *err)
+{
+  static const char *const dirs[] = { "proc", "sys", "dev" };
+  cleanup_close int etcfd = -1;
+  struct stat st;
+  size_t i;
+  int r;
+
+  for (i = 0; i < sizeof (dirs) / sizeof (dirs[0]); i++)
+    if (layers_lookup (cfg, dirs[i], &st) == 0 && mkdirat (initfd, dirs[i], 0755) < 0)
+      return mini_error_set (err, errno, "create the mount point /%s", dirs[i]);
+
+  r = layers_lookup (cfg, "etc", &st);
+  if (r == 2 || (r == 1 && !S_ISDIR (st.st_mode)))
+    return 0;
+  if (mkdirat (initfd, "etc", r == 1 ? st.st_mode & 07777 : 0755) < 0)
+    return mini_error_set (err, errno, "create the init layer's /etc");
+  etcfd = openat (initfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (etcfd < 0)
+    return mini_error_set (err, errno, "open the init layer's /etc");
+  for (i = 0; i < 3; i++)
+    if (scratch_file (etcfd, rootfs_etc_files[i], NULL, err) < 0)
+      return -1;
+  if (r == 1)
+    {
+      struct timespec ts[2] = { st.st_atim, st.st_mtim };
+
+      if (fchown (etcfd, st.st_uid, st.st_gid) < 0)
+        return mini_error_set (err, errno, "chown the init layer's /etc");
+      if (futimens (etcfd, ts) < 0)
+        return mini_error_set (err, errno, "set the times of the init layer's /etc");
+    }
+  return 0;
+}
+
+/* Mount the container's scratch tmpfs on cfg->scratch_rel (inside this
+   mount namespace only) and fill it: the /etc files' contents, root/ (the
+   overlay's mount point) and, for overlay, the init layer.  Returns an fd
+   of it. */
+static int
+setup_scratch (const struct rootfs_config *cfg, bool overlay, mini_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_close int initfd = -1;
+  size_t i;
+
+  if (mount ("tmpfs", cfg->scratch_rel, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+             "mode=0700,size=1m,nr_inodes=64")
+      < 0)
+    return mini_error_set (err, errno, "mount the container's scratch tmpfs");
+  fd = open (cfg->scratch_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return mini_error_set (err, errno, "open the container's scratch tmpfs");
+  for (i = 0; i < 3; i++)
+    if (scratch_file (fd, rootfs_etc_files[i], cfg->etc_content[i] ? cfg->etc_content[i] : "",
+                      err)
+        < 0)
+      return -1;
+  if (!overlay)
+    return steal_fd (&fd);
+  if (mkdirat (fd, "root", 0755) < 0 || mkdirat (fd, "init", 0755) < 0)
+    return mini_error_set (err, errno, "create the overlay's directories");
+  initfd = openat (fd, "init", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (initfd < 0)
+    return mini_error_set (err, errno, "open the init layer");
+  if (populate_init (cfg, initfd, err) < 0)
+    return -1;
+  return steal_fd (&fd);
 }
 
 /* Mount the overlay on TARGET with the new mount API, one lower layer per
@@ -415,9 +532,13 @@ mount_overlay_fsconfig (const struct rootfs_config *cfg, const char *target, min
   cleanup_close int mfd = -1;
   size_t i;
 
+  cleanup_free char *init = xfmt ("%s/init", cfg->scratch_rel);
+
   fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
   if (fsfd < 0)
     return mini_error_set (err, errno, "fsopen overlay");
+  if (fsconfig (fsfd, FSCONFIG_SET_STRING, "lowerdir+", init, 0) < 0)
+    return mini_error_set (err, errno, "overlay init layer");
   for (i = 0; cfg->lowers && cfg->lowers[i]; i++)
     if (fsconfig (fsfd, FSCONFIG_SET_STRING, "lowerdir+", cfg->lowers[i], 0) < 0)
       {
@@ -476,6 +597,7 @@ rootfs_setup (const struct rootfs_config *cfg, mini_error_t *err)
 {
   cleanup_close int ctr_dirfd = -1;
   cleanup_close int rootfd = -1;
+  cleanup_close int scratchfd = -1;
   cleanup_free char *target = NULL;
   bool use_vfs = false;
 
@@ -491,7 +613,10 @@ rootfs_setup (const struct rootfs_config *cfg, mini_error_t *err)
   ctr_dirfd = open (cfg->ctr_rel, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (ctr_dirfd < 0)
     return mini_error_set (err, errno, "open the container directory");
-  target = xfmt ("%s/rootfs", cfg->ctr_rel);
+  scratchfd = setup_scratch (cfg, cfg->storage != STORAGE_VFS, err);
+  if (scratchfd < 0)
+    return -1;
+  target = xfmt ("%s/root", cfg->scratch_rel);
   if (cfg->storage != STORAGE_VFS && mount_overlay (cfg, target, err) < 0)
     {
       if (cfg->storage == STORAGE_OVERLAY)
@@ -506,6 +631,10 @@ rootfs_setup (const struct rootfs_config *cfg, mini_error_t *err)
 
       if (layers_fd < 0)
         return mini_error_set (err, errno, "open %s", cfg->layers_dir);
+      free (target);
+      target = xfmt ("%s/rootfs", cfg->ctr_rel);
+      if (mkdirat (ctr_dirfd, "rootfs", 0755) < 0 && errno != EEXIST)
+        return mini_error_set (err, errno, "create the rootfs directory");
       if (vfs_prepare_rootfs (layers_fd, cfg->lowers, ctr_dirfd, err) < 0)
         return -1;
       /* pivot_root needs a mount point */
@@ -513,7 +642,7 @@ rootfs_setup (const struct rootfs_config *cfg, mini_error_t *err)
         return mini_error_set (err, errno, "bind the rootfs");
     }
 
-  rootfd = openat (ctr_dirfd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  rootfd = open (target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (rootfd < 0)
     return mini_error_set (err, errno, "open rootfs");
 
@@ -526,7 +655,7 @@ rootfs_setup (const struct rootfs_config *cfg, mini_error_t *err)
     return -1;
   if (setup_masked (rootfd, err) < 0)
     return -1;
-  if (setup_etc (rootfd, ctr_dirfd, err) < 0)
+  if (setup_etc (rootfd, scratchfd, err) < 0)
     return -1;
 
   {

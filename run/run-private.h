@@ -150,6 +150,9 @@ int vfs_prepare_rootfs (int base_dirfd, char *const *lowers, int ctr_dirfd, mini
 
 /* ---------------------------------------------------------------- rootfs (rootfs.c) */
 
+/* Where the init mounts its scratch tmpfs, relative to <root>/layers. */
+#define RUN_SCRATCH_REL "../tmp"
+
 struct rootfs_config
 {
   /* Paths, not fds: an fd opened before the clone refers to the host
@@ -166,7 +169,20 @@ struct rootfs_config
                                (--rm: the upper dir is deleted anyway); overlay_opts
                                then ends in ",volatile" */
   int storage;              /* enum storage_driver (storage.c) */
+  /* The container's scratch tmpfs, mounted by the init on SCRATCH_REL
+     (relative to layers_dir: the store's tmp/, inside the container's
+     mount namespace only): it holds the bind sources of /etc/hostname,
+     /etc/hosts and /etc/resolv.conf (ETC_FILES[i], contents below), the
+     overlay's mount point root/, and init/, the topmost lower layer with
+     the mount points the image lacks (Docker's "init layer"; here it costs
+     no inode on the store's file system).  overlay_opts already lists
+     SCRATCH_REL/init first. */
+  const char *scratch_rel;
+  const char *etc_content[3]; /* hostname, hosts, resolv.conf */
 };
+
+/* The files rootfs_setup binds onto /etc/<name>, in etc_content order. */
+extern const char *const rootfs_etc_files[3];
 
 /* In a fresh mount namespace: make every mount private, mount the overlay,
    /proc, /dev, /sys, the /etc files, masked and read-only paths, create the

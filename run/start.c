@@ -213,42 +213,33 @@ hosts_content (const struct store_container *c, mini_error_t *err)
                c->hostname);
 }
 
-/* Create upper/, work/, rootfs/ and the /etc files in the container dir.
-   The files are renamed into place but not fsynced: they are rewritten on
-   every start and nothing needs them after a host crash. */
+/* Create upper/ and work/ (and empty/ for an image without layers, rootfs/
+   for the vfs driver) in the container dir, and the contents of the /etc
+   files into ETC (hostname, hosts, resolv.conf; caller frees): the init
+   writes them into its scratch tmpfs, so a start creates no file for them
+   on the store's file system. */
 static int
-prepare_container_dir (int dirfd, const struct store_container *c, mini_error_t *err)
+prepare_container_dir (int dirfd, const struct store_container *c, char *etc[3], mini_error_t *err)
 {
-  cleanup_free char *hostname = NULL;
-  cleanup_free char *hosts = NULL;
-  cleanup_free char *resolv = NULL;
   size_t resolv_len = 0;
   mini_error_t tmp_err = NULL;
 
-  if (mkdir_mode (dirfd, "upper", 0755, err) < 0 || mkdir_mode (dirfd, "work", 0700, err) < 0
-      || mkdir_mode (dirfd, "rootfs", 0755, err) < 0)
+  if (mkdir_mode (dirfd, "upper", 0755, err) < 0 || mkdir_mode (dirfd, "work", 0700, err) < 0)
+    return -1;
+  if (storage_driver_get (dirfd) == STORAGE_VFS && mkdir_mode (dirfd, "rootfs", 0755, err) < 0)
     return -1;
   if (c->layers == NULL || c->layers[0] == NULL)
     if (mkdir_mode (dirfd, "empty", 0755, err) < 0)
       return -1;
 
-  hostname = xfmt ("%s\n", c->hostname);
-  if (write_file_atomic_at_flags (dirfd, "hostname", hostname, strlen (hostname), 0644, false, err) < 0)
-    return -1;
-
-  hosts = hosts_content (c, err);
-  if (write_file_atomic_at_flags (dirfd, "hosts", hosts, strlen (hosts), 0644, false, err) < 0)
-    return -1;
-
-  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &resolv, &resolv_len, 1 << 20, &tmp_err) < 0)
+  etc[0] = xfmt ("%s\n", c->hostname);
+  etc[1] = hosts_content (c, err);
+  if (read_file_at (AT_FDCWD, "/etc/resolv.conf", &etc[2], &resolv_len, 1 << 20, &tmp_err) < 0)
     {
       mini_error_release (&tmp_err);
-      free (resolv);
-      resolv = xstrdup ("");
-      resolv_len = 0;
+      free (etc[2]);
+      etc[2] = xstrdup ("");
     }
-  if (write_file_atomic_at_flags (dirfd, "resolv.conf", resolv, resolv_len, 0644, false, err) < 0)
-    return -1;
   return 0;
 }
 
@@ -340,8 +331,8 @@ overlay_options (struct store *s, const struct store_container *c, struct overla
      are kept: their upper dir must survive a host crash, and a volatile
      upper would refuse a second mount until work/work/incompat/volatile is
      removed. */
-  o->opts = xfmt ("lowerdir=%s,upperdir=%s,workdir=%s%s", lower, o->upper, o->work,
-                  c->auto_remove ? ",volatile" : "");
+  o->opts = xfmt ("lowerdir=%s:%s,upperdir=%s,workdir=%s%s", RUN_SCRATCH_REL "/init", lower,
+                  o->upper, o->work, c->auto_remove ? ",volatile" : "");
   if (page <= 0)
     page = 4096;
   if (strlen (o->opts) >= (size_t) page)
@@ -393,6 +384,13 @@ init_main (struct init_args *a)
   proc_exec (&p, a->sync_fd);
 }
 
+static void
+etc_clear (char *(*etc)[3])
+{
+  for (size_t i = 0; i < 3; i++)
+    free ((*etc)[i]);
+}
+
 /* Clone the container's init and wait until it exec'd.  On success returns
    0 with its pid (host namespace) and a pidfd (or -1).  On failure the child
    has been reaped; -1 with *ERR and *RET_STATUS (125/126/127). */
@@ -407,6 +405,7 @@ spawn_init (struct store *s, struct store_container *c, pid_t *ret_pid, int *ret
   cleanup_free char *ctr_rel = NULL;
   cleanup_free char *layers_dir = NULL;
   unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+  __attribute__ ((cleanup (etc_clear))) char *etc[3] = { NULL, NULL, NULL };
   struct init_args a;
   int fds[2];
   int pidfd = -1;
@@ -418,7 +417,7 @@ spawn_init (struct store *s, struct store_container *c, pid_t *ret_pid, int *ret
 
   if (store_container_dir (s, c->id, &ctr_dirfd, err) < 0)
     return -1;
-  if (prepare_container_dir (ctr_dirfd, c, err) < 0)
+  if (prepare_container_dir (ctr_dirfd, c, etc, err) < 0)
     return mini_error_wrap (err, "prepare container %s", c->id);
   if (overlay_options (s, c, &ov, err) < 0)
     return -1;
@@ -446,6 +445,10 @@ spawn_init (struct store *s, struct store_container *c, pid_t *ret_pid, int *ret
   a.rootfs.pid_host = c->pid_host;
   a.rootfs.volatile_upper = c->auto_remove;
   a.rootfs.storage = storage_driver_get (ctr_dirfd);
+  a.rootfs.scratch_rel = RUN_SCRATCH_REL;
+  a.rootfs.etc_content[0] = etc[0];
+  a.rootfs.etc_content[1] = etc[1];
+  a.rootfs.etc_content[2] = etc[2];
 
   if (! c->pid_host)
     flags |= CLONE_NEWPID;

@@ -516,6 +516,8 @@ store_gc (struct store *s, const struct store_ref *only, size_t n_only, struct s
   if (each_entry (s, "blobs/sha256", gc_blob, &g, err) < 0
       || each_entry (s, "layers", gc_layer, &g, err) < 0)
     ret = -1;
+  if (ret == 0)
+    (void) store_chains_gc (s);
   /* Nobody holds a layer or key lock without the gc lock. */
   if (ret == 0 && only == NULL)
     ret = each_entry (s, "locks", gc_lockfile, NULL, err);
@@ -687,6 +689,12 @@ check_image (struct store *s, struct check_ctx *c, const char *name, const char 
   if (index && !store_blob_exists (s, index))
     add_line (&c->r->problems, "image %s: its index blob %s is missing; `mini pull %s` restores it",
               name, index, name);
+  /* The chain_id cache is rebuilt from the config, never trusted here. */
+  if (digest_is_valid (manifest))
+    {
+      cleanup_free char *rel = xfmt ("chains/%s", digest_hex (manifest));
+      (void) unlinkat (s->root_fd, rel, 0);
+    }
   if (store_image_load (s, manifest, &img, &e) < 0)
     {
       add_line (&c->r->problems, "image %s: %s; `mini pull %s` restores it", name, e->msg, name);

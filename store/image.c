@@ -1,7 +1,9 @@
 /* mini - image manifest + config parsing (image-spec manifest.md, config.md). */
 #include "store/store.h"
 
+#include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void
 store_chain_id (const char *parent_chain_id, const char *diff_id, char out[72])
@@ -83,10 +85,12 @@ store_image_free (struct store_image *img)
   free (img);
 }
 
-int
-store_image_parse (const char *manifest_digest, const char *manifest, size_t manifest_len,
-                   const char *config, size_t config_len, struct store_image **ret,
-                   mini_error_t *err)
+/* store_image_parse, with the chain_ids taken from CHAINS (one per layer)
+   when CHAINS is not NULL, else computed. */
+static int
+image_parse (const char *manifest_digest, const char *manifest, size_t manifest_len,
+             const char *config, size_t config_len, char **chains, struct store_image **ret,
+             mini_error_t *err)
 {
   json_error_t jerr;
   json_t *m = NULL, *c = NULL;
@@ -159,7 +163,10 @@ store_image_parse (const char *manifest_digest, const char *manifest, size_t man
       img->layers[i].media_type = xstrdup (t ? t : "application/vnd.oci.image.layer.v1.tar+gzip");
       img->layers[i].size = json_is_integer (sz) ? json_integer_value (sz) : -1;
       img->layers[i].diff_id = xstrdup (di);
-      store_chain_id (i == 0 ? NULL : parent, di, chain);
+      if (chains)
+        snprintf (chain, sizeof (chain), "%s", chains[i]);
+      else
+        store_chain_id (i == 0 ? NULL : parent, di, chain);
       img->layers[i].chain_id = xstrdup (chain);
       memcpy (parent, chain, sizeof (parent));
       if (img->layers[i].size > 0)
@@ -200,6 +207,105 @@ fail:
 }
 
 int
+store_image_parse (const char *manifest_digest, const char *manifest, size_t manifest_len,
+                   const char *config, size_t config_len, struct store_image **ret,
+                   mini_error_t *err)
+{
+  return image_parse (manifest_digest, manifest, manifest_len, config, config_len, NULL, ret, err);
+}
+
+/* The chain_ids cached for MANIFEST_DIGEST when they fit CONFIG (as many as
+   its diff_ids, valid digests, the first equal to the first diff_id), else
+   NULL.  Caller frees (strv_free). */
+static char **
+chains_read (struct store *s, const char *manifest_digest, const char *config, size_t config_len)
+{
+  cleanup_free char *rel = xfmt ("chains/%s", digest_hex (manifest_digest));
+  cleanup_free char *buf = NULL;
+  mini_error_t e = NULL;
+  char **v = NULL;
+  json_t *c, *diff_ids;
+  size_t n = 0;
+  char *line, *save = NULL;
+  bool ok = true;
+
+  if (read_file_at (s->root_fd, rel, &buf, NULL, 1 << 20, &e) < 0)
+    {
+      mini_error_release (&e);
+      return NULL;
+    }
+  c = json_loadb (config, config_len, 0, NULL);
+  diff_ids = json_object_get (json_object_get (c, "rootfs"), "diff_ids");
+  v = xmalloc0 (sizeof (char *));
+  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      if (!digest_is_valid (line))
+        ok = false;
+      strv_append (&v, line);
+      n++;
+    }
+  if (!ok || !json_is_array (diff_ids) || n != json_array_size (diff_ids)
+      || (n > 0 && strcmp (v[0], json_string_value (json_array_get (diff_ids, 0)) ?: "") != 0))
+    {
+      strv_free (v);
+      v = NULL;
+    }
+  json_decref (c);
+  return v;
+}
+
+/* Cache IMG's chain_ids (best effort: a read-only store or a full disk only
+   costs the next load a few hashes). */
+static void
+chains_write (struct store *s, const struct store_image *img)
+{
+  cleanup_free char *rel = xfmt ("chains/%s", digest_hex (img->manifest_digest));
+  cleanup_free char *buf = xstrdup ("");
+  mini_error_t e = NULL;
+  size_t i;
+
+  for (i = 0; i < img->n_layers; i++)
+    {
+      char *t = xfmt ("%s%s\n", buf, img->layers[i].chain_id);
+      free (buf);
+      buf = t;
+    }
+  if (write_file_atomic_at_flags (s->root_fd, rel, buf, strlen (buf), 0644, false, &e) < 0)
+    mini_error_release (&e);
+}
+
+size_t
+store_chains_gc (struct store *s)
+{
+  cleanup_close int dfd = openat (s->root_fd, "chains", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d;
+  struct dirent *de;
+  size_t n = 0;
+
+  if (dfd < 0)
+    return 0;
+  d = fdopendir (dfd);
+  if (d == NULL)
+    return 0;
+  dfd = -1;
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *blob = NULL;
+      struct stat st;
+
+      if (de->d_name[0] == '.')
+        continue;
+      blob = xfmt ("blobs/sha256/%s", de->d_name);
+      if (fstatat (s->root_fd, blob, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode))
+        continue;
+      if (unlinkat (dirfd (d), de->d_name, 0) == 0)
+        n++;
+    }
+  closedir (d);
+  return n;
+}
+
+int
 store_image_load (struct store *s, const char *manifest_digest, struct store_image **ret,
                   mini_error_t *err)
 {
@@ -208,11 +314,16 @@ store_image_load (struct store *s, const char *manifest_digest, struct store_ima
   size_t mlen, clen;
   json_t *j, *d;
   cleanup_free char *cdigest = NULL;
+  cleanup_free char *rel = NULL;
+  cleanup_strv char **chains = NULL;
   int r;
 
-  r = store_blob_read (s, manifest_digest, &m, &mlen, err);
+  if (!digest_is_valid (manifest_digest))
+    return mini_error_set (err, EINVAL, "invalid manifest digest `%s`", manifest_digest);
+  rel = xfmt ("blobs/sha256/%s", digest_hex (manifest_digest));
+  r = read_file_at (s->root_fd, rel, &m, &mlen, 16 << 20, err);
   if (r < 0)
-    return mini_error_wrap (err, "load manifest");
+    return mini_error_wrap (err, "load manifest %s", manifest_digest);
   j = json_loadb (m, mlen, 0, NULL);
   d = json_object_get (json_object_get (j, "config"), "digest");
   if (json_is_string (d))
@@ -220,8 +331,14 @@ store_image_load (struct store *s, const char *manifest_digest, struct store_ima
   json_decref (j);
   if (cdigest == NULL || !digest_is_valid (cdigest))
     return mini_error_set (err, EINVAL, "manifest %s: no valid config descriptor", manifest_digest);
-  r = store_blob_read (s, cdigest, &c, &clen, err);
+  free (rel);
+  rel = xfmt ("blobs/sha256/%s", digest_hex (cdigest));
+  r = read_file_at (s->root_fd, rel, &c, &clen, 16 << 20, err);
   if (r < 0)
-    return mini_error_wrap (err, "load image config");
-  return store_image_parse (manifest_digest, m, mlen, c, clen, ret, err);
+    return mini_error_wrap (err, "load image config %s", cdigest);
+  chains = chains_read (s, manifest_digest, c, clen);
+  r = image_parse (manifest_digest, m, mlen, c, clen, chains, ret, err);
+  if (r == 0 && chains == NULL)
+    chains_write (s, *ret);
+  return r;
 }

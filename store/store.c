@@ -28,7 +28,7 @@ int
 store_open (const char *root, struct store **ret, mini_error_t *err)
 {
   static const char *dirs[] = { "blobs", "blobs/sha256", "ingest", "layers", "containers",
-                                "names", "locks", "tmp" };
+                                "names", "locks", "tmp", "chains" };
   cleanup_free char *abs = NULL;
   cleanup_free char *index = NULL;
   struct store *s;

@@ -14,6 +14,9 @@
  *   layers/<chain hex>/diff     extracted layers, keyed by chain_id
  *   layers/<chain hex>/layer.json  what the layer held when published
  *   layers/tmp-*                layers being extracted or removed
+ *   chains/<manifest hex>       the image's chain_ids, one per line (a cache
+ *                               derived from the manifest's config, so that
+ *                               `run` needs no hashing; rebuilt when absent)
  *   tmp/                        other temporaries (archive loads)
  *   containers/<id>/            per-container state.json, upper/, work/,
  *                               rootfs/ (mount point), ctr.log, etc files,
@@ -248,9 +251,21 @@ struct store_image
 int store_image_parse (const char *manifest_digest, const char *manifest, size_t manifest_len,
                        const char *config, size_t config_len, struct store_image **ret,
                        mini_error_t *err);
-/* Load from blobs: the manifest MANIFEST_DIGEST and the config it names. */
+/* Load from blobs: the manifest MANIFEST_DIGEST and the config it names.
+   The blobs are trusted, not hashed again: every blob was verified when it
+   entered the store (pull, load) and `mini system check` re-verifies them.
+   chain_ids come from chains/<manifest hex> when that cache matches the
+   config (one valid digest per layer, the first equal to its diff_id), else
+   they are computed (image-spec config.md "Layer ChainID") and the cache is
+   written (best effort, not fsynced).  So a `run` of a pulled image loads
+   no crypto library.  *RET is the caller's (store_image_free).  Errors:
+   ENOENT when a blob is missing, EINVAL for a manifest or config that does
+   not parse. */
 int store_image_load (struct store *s, const char *manifest_digest, struct store_image **ret,
                       mini_error_t *err);
+/* Remove chains/<hex> entries whose manifest blob is gone.  Returns the
+   number removed. */
+size_t store_chains_gc (struct store *s);
 void store_image_free (struct store_image *img);
 
 /* chain_id of the layer after PARENT_CHAIN_ID (NULL for the first) with

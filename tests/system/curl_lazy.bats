@@ -153,7 +153,7 @@ ld_files() {
   done
 }
 
-@test "crypto_lazy: libcrypto is not linked; ps, exec, stop and rm never load it, pull does" {
+@test "crypto_lazy: libcrypto is not linked; run, ps, exec, stop and rm never load it, pull does" {
   run ldd "$MINI"
   expect_status 0
   expect_output_not_contains "libcrypto"
@@ -161,6 +161,12 @@ ld_files() {
   run ld_files pull "$IMG"
   expect_status 0
   expect_output_matches 'file=libcrypto\.so\.3 .*dynamically loaded by'
+
+  # run of a stored image: blobs are trusted, chain_ids come from chains/.
+  run ld_files run --rm "$IMG" true
+  expect_status 0
+  expect_output_contains "file=libjansson.so.4"
+  expect_output_not_contains "libcrypto"
 
   run --separate-stderr mini run -d --name lazyc "$IMG" sleep 30000
   expect_status 0

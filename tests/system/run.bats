@@ -243,3 +243,59 @@ container_status_is_up() {
   expect_output_contains upperdir
   expect_output_not_contains volatile
 }
+
+@test "run: mount points come from a tmpfs init layer: nothing is created in the upper dir" {
+  pull_quiet "$IMG"
+  run --separate-stderr mini run --name initl "$IMG" sh -c 'cat /etc/hostname; stat -c "%a %u %g %Y" /etc'
+  expect_status 0
+  local id layer_etc
+  id=$(readlink "$MINI_ROOT_DIR/names/initl")
+  expect_equal "${lines[0]}" "${id:0:12}"
+  layer_etc=$(stat -c "%a %u %g %Y" "$MINI_ROOT_DIR"/layers/*/diff/etc)
+  expect_equal "${lines[1]}" "$layer_etc"
+  # /proc, /sys, /etc/hostname, /etc/hosts, /etc/resolv.conf were mount
+  # points of the init layer: the container's own layer holds none of them.
+  run find "$MINI_ROOT_DIR/containers/$id/upper" -mindepth 1
+  expect_status 0
+  expect_equal "$output" ""
+  for f in rootfs hostname hosts resolv.conf; do
+    [[ ! -e $MINI_ROOT_DIR/containers/$id/$f ]] || fail_test "containers/$id/$f exists"
+  done
+  # The bind-mounted /etc files are writable, as in Docker.
+  run --separate-stderr mini run --rm "$IMG" sh -c 'echo 10.0.0.9 extra >>/etc/hosts && tail -1 /etc/hosts'
+  expect_status 0
+  expect_equal "$output" "10.0.0.9 extra"
+}
+
+@test "run: images whose /etc is a symlink, has its own owner and mode, or is missing" {
+  python3 "$BATS_TEST_DIRNAME/run/mkimage_etc.py" "$BATS_TEST_TMPDIR/img"
+  local c
+  for c in etc-symlink etc-attrs no-etc; do
+    skopeo copy --quiet --dest-tls-verify=false "oci:$BATS_TEST_TMPDIR/img/$c:latest" \
+      "docker://$MINI_TEST_REGISTRY/initl/$c:latest"
+  done
+
+  # /etc -> usr/etc: the symlink stays, the files are mounted through it.
+  run --separate-stderr mini run --rm "$MINI_TEST_REGISTRY/initl/etc-symlink" \
+    sh -c 'readlink /etc; cat /etc/hostname; head -1 /etc/passwd; ls /usr/etc | tr "\n" " "'
+  expect_status 0
+  expect_equal "${lines[0]}" "usr/etc"
+  expect_output_matches "^[0-9a-f]{12}$"
+  expect_equal "${lines[2]}" "root:x:0:0:root:/root:/bin/sh"
+  expect_equal "${lines[3]}" "group hostname hosts passwd resolv.conf "
+
+  # The init layer repeats the image's /etc attributes (overlayfs shows the
+  # topmost layer's).
+  run --separate-stderr mini run --rm "$MINI_TEST_REGISTRY/initl/etc-attrs" stat -c "%a %u %g" /etc
+  expect_status 0
+  expect_equal "$output" "751 1234 5678"
+
+  # No /etc, /proc or /sys in the image: the init layer makes them.
+  run --separate-stderr mini run --rm "$MINI_TEST_REGISTRY/initl/no-etc" \
+    sh -c 'ls /etc | tr "\n" " "; echo; stat -c "%a %u" /etc; cat /proc/1/comm; ls -d /sys/kernel'
+  expect_status 0
+  expect_equal "${lines[0]}" "hostname hosts resolv.conf "
+  expect_equal "${lines[1]}" "755 0"
+  expect_equal "${lines[2]}" "sh"
+  expect_equal "${lines[3]}" "/sys/kernel"
+}

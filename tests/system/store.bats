@@ -459,12 +459,16 @@ expect_check_clean() {
   ln -s "$id" "$MINI_ROOT_DIR/names/gone"
   mkdir -p "$MINI_ROOT_DIR/layers/tmp-00000000deadbeef/diff/usr"
 
+  # run does not sweep (a container start does not scan the store)...
   run mini run --rm "$IMG" true
   expect_status 0
-  [[ ! -e $MINI_ROOT_DIR/containers/$id ]] || fail_test "half-removed container left"
-  [[ ! -L $MINI_ROOT_DIR/names/gone ]] || fail_test "dangling name left"
-  [[ ! -e $MINI_ROOT_DIR/layers/tmp-00000000deadbeef ]] || fail_test "half-made layer left"
+  [[ -e $MINI_ROOT_DIR/containers/$id ]] || fail_test "run swept the store"
+  # ... unless the name it wants is held by such a leftover.
   run mini run -d --name gone "$IMG" true
   expect_status 0
+  [[ $output != "$id" ]] || fail_test "the old ID was reused"
+  [[ ! -e $MINI_ROOT_DIR/containers/$id ]] || fail_test "half-removed container left"
+  [[ ! -e $MINI_ROOT_DIR/layers/tmp-00000000deadbeef ]] || fail_test "half-made layer left"
+  [[ $(readlink "$MINI_ROOT_DIR/names/gone") == "$output" ]] || fail_test "name gone not reassigned"
   expect_check_clean "$MINI_ROOT_DIR"
 }

@@ -4,13 +4,15 @@
  * the bytes against the size and ratio limits and hands them over in a
  * small ring of buffers.  gzip blobs are inflated there with ISA-L's igzip
  * when libisal.so.2 can be loaded (about 4x faster than zlib, whose inflate
- * was the critical path), and the helper then also hashes the stream (the
- * diff_id); everything else (zstd, xz, bzip2, plain tar, and gzip without
- * ISA-L) goes through an outer libarchive reader (format "raw" + filters),
- * and the calling thread hashes what it takes.  The inner libarchive reader
- * (tar formats only) reads the ring through a callback on the calling
- * thread, which creates the entries with *at() syscalls relative to
- * directory fds resolved inside the layer root.
+ * was the critical path); everything else (zstd, xz, bzip2, plain tar, and
+ * gzip without ISA-L) goes through an outer libarchive reader (format "raw"
+ * + filters).  A second helper hashes each buffer of the ring (the diff_id)
+ * while the calling thread extracts it, so sha256 is on nobody's critical
+ * path.  The stream of a layer can be opened (and so decompress) while the
+ * previous layer is still being extracted (unpack_stream_open).  The inner
+ * libarchive reader (tar formats only) reads the ring through a callback on
+ * the calling thread, which creates the entries with *at() syscalls
+ * relative to directory fds resolved inside the layer root.
  *
  * archive_write_disk is not used: every path goes through our own checks.
  */
@@ -123,10 +125,15 @@ is_gzip_magic (const unsigned char *p)
   return p[0] == 0x1f && p[1] == 0x8b && p[2] == 0x08;
 }
 
-/* The uncompressed tar stream, produced by a helper thread.  */
-struct stream
+/* The uncompressed tar stream (struct unpack_stream in unpack.h), produced
+   by a helper thread into a ring of slots; a second helper hashes each slot
+   (the diff_id) while the caller extracts it, so that neither inflate nor
+   extraction waits for sha256.  Slots are numbered by sequence: slot K is
+   free again once both the hasher and the consumer are past K.  */
+struct unpack_stream
 {
-  int fd;                  /* the blob */
+  int fd;                  /* the blob (our own dup) */
+  char *layer;             /* digest, for messages */
   unsigned char *inbuf;    /* BLOB_READ_SIZE bytes of compressed input */
   size_t pending;          /* libarchive path: bytes of INBUF read ahead by
                               stream_start, not yet handed to the reader */
@@ -137,8 +144,6 @@ struct stream
   struct inflate_state *z; /* ISA-L path */
 #endif
   struct sha256_stream *sha;
-  bool hash_in_producer;   /* the helper thread hashes (fast inflate) */
-  const char *layer;
   uint64_t max_bytes;
   uint64_t max_ratio;       /* uncompressed / compressed */
   uint64_t ratio_min_bytes; /* the ratio is checked past this many bytes */
@@ -146,21 +151,24 @@ struct stream
 
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  pthread_t thread;
+  pthread_t thread;        /* producer */
+  pthread_t hasher;
   bool sync_init;
-  bool started;
+  bool started;            /* both threads run */
   char *bufs[STREAM_SLOTS];
   size_t lens[STREAM_SLOTS];
-  unsigned head, count; /* filled slots, oldest at HEAD */
-  bool held;            /* the consumer is reading slot HEAD */
+  uint64_t produced;       /* slots filled so far */
+  uint64_t hashed;         /* slots hashed so far */
+  uint64_t consumed;       /* slots released by the consumer */
+  bool held;            /* the consumer is reading slot CONSUMED */
   bool done;            /* producer finished (EOF or PERR) */
-  bool cancel;          /* consumer gave up: producer must stop */
+  bool cancel;          /* consumer gave up: helpers must stop */
   mini_error_t perr;    /* producer failure, read after DONE */
 };
 
 /* Count LEN more uncompressed bytes against the limits.  */
 static int
-stream_account (struct stream *st, size_t len, mini_error_t *err)
+stream_account (struct unpack_stream *st, size_t len, mini_error_t *err)
 {
   st->total += len;
   if (st->total > st->max_bytes)
@@ -183,7 +191,7 @@ stream_account (struct stream *st, size_t len, mini_error_t *err)
 /* Read more of the blob after the AVAIL_IN bytes not yet consumed (moved to
    the front of INBUF).  Sets IN_EOF at the end of the file.  */
 static int
-isal_refill (struct stream *st, mini_error_t *err)
+isal_refill (struct unpack_stream *st, mini_error_t *err)
 {
   struct inflate_state *z = st->z;
   size_t keep = z->avail_in;
@@ -205,7 +213,7 @@ isal_refill (struct stream *st, mini_error_t *err)
 /* Start a gzip member at NEXT_IN (header, deflate data and trailer are all
    ISA-L's: ISAL_GZIP checks the CRC-32 and ISIZE).  */
 static void
-isal_member_start (struct stream *st)
+isal_member_start (struct unpack_stream *st)
 {
   struct inflate_state *z = st->z;
   uint8_t *in = z->next_in, *out = z->next_out;
@@ -224,7 +232,7 @@ isal_member_start (struct stream *st)
    member (zero padding, trailing garbage) is ignored, as gzip and
    libarchive's filter do.  A stream cut inside a member is an error.  */
 static size_t
-stream_fill_isal (struct stream *st, char *buf, bool *eof, mini_error_t *err)
+stream_fill_isal (struct unpack_stream *st, char *buf, bool *eof, mini_error_t *err)
 {
   struct inflate_state *z = st->z;
 
@@ -278,7 +286,7 @@ out:
 
 /* Fill one slot from the outer reader.  Sets *EOF at the end of the data.  */
 static size_t
-stream_fill (struct stream *st, char *buf, const void **block, size_t *block_len, bool *eof,
+stream_fill (struct unpack_stream *st, char *buf, const void **block, size_t *block_len, bool *eof,
              mini_error_t *err)
 {
   size_t len = 0;
@@ -321,7 +329,7 @@ stream_fill (struct stream *st, char *buf, const void **block, size_t *block_len
 static void *
 stream_producer (void *arg)
 {
-  struct stream *st = arg;
+  struct unpack_stream *st = arg;
   const void *block = NULL;
   size_t block_len = 0;
   bool eof = false, stop = false;
@@ -333,16 +341,19 @@ stream_producer (void *arg)
       size_t len;
 
       pthread_mutex_lock (&st->lock);
-      while (!st->cancel && st->count == STREAM_SLOTS)
+      while (!st->cancel
+             && st->produced - (st->hashed < st->consumed ? st->hashed : st->consumed)
+                    == STREAM_SLOTS)
         pthread_cond_wait (&st->cond, &st->lock);
       if (st->cancel)
         {
           st->done = true;
+          pthread_cond_broadcast (&st->cond);
           pthread_mutex_unlock (&st->lock);
           mini_error_release (&e);
           return NULL;
         }
-      idx = (st->head + st->count) % STREAM_SLOTS;
+      idx = st->produced % STREAM_SLOTS;
       pthread_mutex_unlock (&st->lock);
 
 #ifdef HAVE_ISAL
@@ -351,14 +362,12 @@ stream_producer (void *arg)
       else
 #endif
         len = stream_fill (st, st->bufs[idx], &block, &block_len, &eof, &e);
-      if (len > 0 && st->hash_in_producer)
-        sha256_stream_update (st->sha, st->bufs[idx], len);
 
       pthread_mutex_lock (&st->lock);
       if (len > 0)
         {
           st->lens[idx] = len;
-          st->count++;
+          st->produced++;
         }
       if (eof || e)
         {
@@ -372,36 +381,58 @@ stream_producer (void *arg)
   return NULL;
 }
 
+/* The second helper: hash every slot, in order, as soon as it is filled
+   (the consumer reads the same slot meanwhile: both only read it).  */
+static void *
+stream_hasher (void *arg)
+{
+  struct unpack_stream *st = arg;
+
+  pthread_mutex_lock (&st->lock);
+  for (;;)
+    {
+      unsigned idx;
+
+      while (!st->cancel && st->hashed == st->produced && !st->done)
+        pthread_cond_wait (&st->cond, &st->lock);
+      if (st->cancel || st->hashed == st->produced)
+        break;
+      idx = st->hashed % STREAM_SLOTS;
+      pthread_mutex_unlock (&st->lock);
+      sha256_stream_update (st->sha, st->bufs[idx], st->lens[idx]);
+      pthread_mutex_lock (&st->lock);
+      st->hashed++;
+      pthread_cond_broadcast (&st->cond);
+    }
+  pthread_mutex_unlock (&st->lock);
+  return NULL;
+}
+
 /* Next chunk of the uncompressed stream; the previous one is released.
    Returns its length, 0 at the end, -1 when the producer failed.  */
 static ssize_t
-stream_next (struct stream *st, const void **buf)
+stream_next (struct unpack_stream *st, const void **buf)
 {
   ssize_t n;
 
   pthread_mutex_lock (&st->lock);
   if (st->held)
     {
-      st->head = (st->head + 1) % STREAM_SLOTS;
-      st->count--;
+      st->consumed++;
       st->held = false;
       pthread_cond_broadcast (&st->cond);
     }
-  while (st->count == 0 && !st->done)
+  while (st->consumed == st->produced && !st->done)
     pthread_cond_wait (&st->cond, &st->lock);
-  if (st->count == 0)
+  if (st->consumed == st->produced)
     n = st->perr ? -1 : 0;
   else
     {
       st->held = true;
-      *buf = st->bufs[st->head];
-      n = st->lens[st->head];
+      *buf = st->bufs[st->consumed % STREAM_SLOTS];
+      n = st->lens[st->consumed % STREAM_SLOTS];
     }
   pthread_mutex_unlock (&st->lock);
-  /* With zlib, hashing here balances the two threads (inflate is the
-     slower half); igzip is about 4x faster, so then the helper hashes.  */
-  if (n > 0 && !st->hash_in_producer)
-    sha256_stream_update (st->sha, *buf, n);
   return n;
 }
 
@@ -417,9 +448,9 @@ stream_read_cb (struct archive *a, void *data, const void **buf)
   return n;
 }
 
-/* Stop and join the producer (if running).  */
+/* Stop and join the helpers (if running).  */
 static void
-stream_stop (struct stream *st)
+stream_stop (struct unpack_stream *st)
 {
   if (!st->started)
     return;
@@ -428,14 +459,17 @@ stream_stop (struct stream *st)
   pthread_cond_broadcast (&st->cond);
   pthread_mutex_unlock (&st->lock);
   pthread_join (st->thread, NULL);
+  pthread_join (st->hasher, NULL);
   st->started = false;
 }
 
-static void
-cleanup_streamp (struct stream *st)
+void
+unpack_stream_free (struct unpack_stream *st)
 {
   size_t i;
 
+  if (st == NULL)
+    return;
   stream_stop (st);
   if (st->sync_init)
     {
@@ -452,15 +486,24 @@ cleanup_streamp (struct stream *st)
   free (st->inbuf);
   sha256_stream_free (st->sha);
   mini_error_release (&st->perr);
+  if (st->fd >= 0)
+    close (st->fd);
+  free (st->layer);
+  free (st);
 }
-#define cleanup_stream __attribute__ ((cleanup (cleanup_streamp)))
+
+void
+cleanup_unpack_streamp (struct unpack_stream **st)
+{
+  unpack_stream_free (*st);
+}
 
 /* libarchive's read callback: the bytes stream_start read ahead, then the
    rest of the blob.  */
 static la_ssize_t
 blob_read_cb (struct archive *a, void *data, const void **buf)
 {
-  struct stream *st = data;
+  struct unpack_stream *st = data;
   ssize_t n;
 
   *buf = st->inbuf;
@@ -492,31 +535,31 @@ add_inprocess_filter (struct archive *a, int (*support) (struct archive *))
     support (a);
 }
 
-/* Open the blob, detect its compression and start the producer thread.  */
+/* Detect the compression of the blob in ST->FD and start the helpers.  */
 static int
-stream_start (struct stream *st, int blob_fd, uint64_t max_bytes, uint64_t max_ratio,
-              uint64_t ratio_min_bytes, const char *layer, mini_error_t *err)
+stream_start (struct unpack_stream *st, mini_error_t *err)
 {
+  const char *layer = st->layer;
   struct archive_entry *entry;
   sigset_t all, old;
   size_t i;
   int r;
 
-  st->layer = layer;
-  st->max_bytes = max_bytes;
-  st->max_ratio = max_ratio;
-  st->ratio_min_bytes = ratio_min_bytes;
   st->sha = sha256_stream_new ();
-  if (pthread_mutex_init (&st->lock, NULL) != 0 || pthread_cond_init (&st->cond, NULL) != 0)
+  if (pthread_mutex_init (&st->lock, NULL) != 0)
     return mini_error_set (err, ENOMEM, "layer %s: init stream", layer);
+  if (pthread_cond_init (&st->cond, NULL) != 0)
+    {
+      pthread_mutex_destroy (&st->lock);
+      return mini_error_set (err, ENOMEM, "layer %s: init stream", layer);
+    }
   st->sync_init = true;
 
   /* Read the first bytes to tell gzip from the rest.  */
-  st->fd = blob_fd;
   st->inbuf = xmalloc (BLOB_READ_SIZE);
   while (st->pending < 3 && !st->in_eof)
     {
-      ssize_t n = TEMP_FAILURE_RETRY (read (blob_fd, st->inbuf + st->pending,
+      ssize_t n = TEMP_FAILURE_RETRY (read (st->fd, st->inbuf + st->pending,
                                             BLOB_READ_SIZE - st->pending));
       if (n < 0)
         return mini_error_set (err, errno, "layer %s: read blob", layer);
@@ -541,7 +584,6 @@ stream_start (struct stream *st, int blob_fd, uint64_t max_bytes, uint64_t max_r
       st->z->next_out = NULL;
       st->z->avail_out = 0;
       st->pending = 0;
-      st->hash_in_producer = true;
       isal_member_start (st);
     }
   else
@@ -574,10 +616,22 @@ stream_start (struct stream *st, int blob_fd, uint64_t max_bytes, uint64_t max_r
   for (i = 0; i < STREAM_SLOTS; i++)
     st->bufs[i] = xmalloc (STREAM_SLOT_SIZE);
 
-  /* The helper thread takes no signals: they stay with the caller.  */
+  /* The helper threads take no signals: they stay with the caller.  */
   sigfillset (&all);
   pthread_sigmask (SIG_SETMASK, &all, &old);
   r = pthread_create (&st->thread, NULL, stream_producer, st);
+  if (r == 0)
+    {
+      r = pthread_create (&st->hasher, NULL, stream_hasher, st);
+      if (r != 0)
+        {
+          pthread_mutex_lock (&st->lock);
+          st->cancel = true;
+          pthread_cond_broadcast (&st->cond);
+          pthread_mutex_unlock (&st->lock);
+          pthread_join (st->thread, NULL);
+        }
+    }
   pthread_sigmask (SIG_SETMASK, &old, NULL);
   if (r != 0)
     return mini_error_set (err, r, "layer %s: start decompression thread", layer);
@@ -585,10 +639,41 @@ stream_start (struct stream *st, int blob_fd, uint64_t max_bytes, uint64_t max_r
   return 0;
 }
 
+int
+unpack_stream_open (int blob_fd, const char *layer_digest, const struct unpack_limits *limits,
+                    struct unpack_stream **ret, mini_error_t *err)
+{
+  struct unpack_stream *st;
+
+  if (mini_archive_load (err) < 0)
+    return -1;
+  st = xmalloc0 (sizeof (*st));
+  st->fd = -1;
+  st->layer = xstrdup (layer_name (layer_digest));
+  st->max_bytes = limits && limits->max_bytes ? limits->max_bytes : UNPACK_DEFAULT_MAX_BYTES;
+  st->max_ratio = limits && limits->max_ratio ? limits->max_ratio : UNPACK_DEFAULT_MAX_RATIO;
+  st->ratio_min_bytes = limits && limits->ratio_min_bytes ? limits->ratio_min_bytes
+                                                          : UNPACK_DEFAULT_RATIO_MIN_BYTES;
+  st->fd = fcntl (blob_fd, F_DUPFD_CLOEXEC, 3);
+  if (st->fd < 0)
+    {
+      mini_error_set (err, errno, "layer %s: dup blob fd", st->layer);
+      unpack_stream_free (st);
+      return -1;
+    }
+  if (stream_start (st, err) < 0)
+    {
+      unpack_stream_free (st);
+      return -1;
+    }
+  *ret = st;
+  return 0;
+}
+
 /* Read the rest of the stream (anything after the end-of-archive counts for
-   the diff_id), join the producer and write the digest into OUT.  */
+   the diff_id), join the helpers and write the digest into OUT.  */
 static int
-stream_finish (struct stream *st, char out[72], mini_error_t *err)
+stream_finish (struct unpack_stream *st, char out[72], mini_error_t *err)
 {
   const void *buf;
   ssize_t n;
@@ -598,6 +683,7 @@ stream_finish (struct stream *st, char out[72], mini_error_t *err)
   if (st->started)
     {
       pthread_join (st->thread, NULL);
+      pthread_join (st->hasher, NULL);
       st->started = false;
     }
   if (n < 0)
@@ -632,6 +718,7 @@ struct parent_cache_entry
 {
   char *path;
   int fd; /* O_PATH directory fd */
+  bool fresh_owner; /* what dir_gives_fresh_owner said of it */
 };
 
 /* A set of normalized paths (open addressing).  */
@@ -648,7 +735,8 @@ struct extract
   bool is_root;      /* euid 0: ownership and privileged xattrs must work */
   uid_t euid;
   gid_t egid;
-  bool fresh_owner;  /* new objects get euid:egid (no setgid root dir) */
+  bool root_fresh_owner; /* dir_gives_fresh_owner of the root */
+  bool cur_fresh_owner;  /* ... of the parent of the current entry */
   mode_t umask;      /* (mode_t) -1 when unknown */
   struct parent_cache_entry cache[PARENT_CACHE_SIZE];
   unsigned cache_next;
@@ -726,9 +814,21 @@ cache_invalidate (struct extract *x, int keep)
     }
 }
 
-/* Remember FD (ownership taken) as the directory PATH.  */
+/* Whether a new object made in the directory described by ST already has
+   the owner euid:egid: the directory is not setgid (its group would be
+   inherited) and its group is egid (a "grpid" mount gives the same).  Then
+   chown (and the chmod it forces) can be skipped for entries owned by
+   euid:egid: most of an image's files when extracting as root.  */
+static bool
+dir_gives_fresh_owner (const struct extract *x, const struct stat *st)
+{
+  return !(st->st_mode & S_ISGID) && st->st_gid == x->egid;
+}
+
+/* Remember FD (ownership taken) as the directory PATH, whose owner rule is
+   FRESH_OWNER (dir_gives_fresh_owner).  */
 static void
-cache_put (struct extract *x, const char *path, int fd)
+cache_put (struct extract *x, const char *path, int fd, bool fresh_owner)
 {
   struct parent_cache_entry *c = NULL;
   size_t i;
@@ -744,6 +844,7 @@ cache_put (struct extract *x, const char *path, int fd)
     close (c->fd);
   c->path = xstrdup (path);
   c->fd = fd;
+  c->fresh_owner = fresh_owner;
 }
 
 static bool
@@ -1265,6 +1366,7 @@ static int
 get_parent (struct extract *x, const char *parent, const char *entry, int *ret_fd,
             mini_error_t *err)
 {
+  struct stat st;
   size_t i;
   int fd = -1;
 
@@ -1272,20 +1374,29 @@ get_parent (struct extract *x, const char *parent, const char *entry, int *ret_f
     {
       if (x->flatten)
         keep_dir_meta (x, x->rootfd, ".");
+      x->cur_fresh_owner = x->root_fresh_owner;
       *ret_fd = x->rootfd;
       return 0;
     }
   for (i = 0; i < PARENT_CACHE_SIZE; i++)
     if (x->cache[i].path && strcmp (x->cache[i].path, parent) == 0)
       {
+        x->cur_fresh_owner = x->cache[i].fresh_owner;
         *ret_fd = x->cache[i].fd;
         return 0;
       }
   if (walk_dir (x, parent, entry, true, &fd, NULL, err) < 0)
     return -1;
+  if (fstat (fd, &st) < 0)
+    {
+      int en = errno;
+      close (fd);
+      return mini_error_set (err, en, "layer %s: entry `%s`: stat `%s`", x->layer, entry, parent);
+    }
   if (x->flatten)
     keep_dir_meta (x, fd, parent);
-  cache_put (x, parent, fd);
+  x->cur_fresh_owner = dir_gives_fresh_owner (x, &st);
+  cache_put (x, parent, fd, x->cur_fresh_owner);
   *ret_fd = fd;
   return 0;
 }
@@ -1323,7 +1434,7 @@ entry_meta_get (struct extract *x, struct archive_entry *e, const char *name,
 static bool
 need_chown (struct extract *x, const struct entry_meta *m)
 {
-  return !(x->fresh_owner && m->uid == x->euid && m->gid == x->egid);
+  return !(x->cur_fresh_owner && m->uid == x->euid && m->gid == x->egid);
 }
 
 /* A failed chown: fatal as root; skipped when unprivileged (rootless best
@@ -1531,7 +1642,7 @@ extract_dir (struct extract *x, struct archive_entry *e, int pfd, const char *ba
     }
   /* The children of this directory usually come next.  */
   if (strcmp (name, ".") != 0)
-    cache_put (x, name, fd);
+    cache_put (x, name, fd, dir_gives_fresh_owner (x, &st));
   else
     close (fd);
 
@@ -1962,6 +2073,7 @@ extract_entry (struct extract *x, struct archive *a, struct archive_entry *e, mi
     {
       const char *target = base + strlen (WHITEOUT_PREFIX);
 
+
       if (hardlink)
         return mini_error_set (err, EINVAL, "layer %s: refusing entry `%s`: hardlink whiteout",
                                x->layer, name);
@@ -2082,7 +2194,7 @@ finish_dirs (struct extract *x, mini_error_t *err)
 }
 
 static int
-archive_failed (struct archive *a, struct stream *st, const char *layer, const char *what,
+archive_failed (struct archive *a, struct unpack_stream *st, const char *layer, const char *what,
                 mini_error_t *err)
 {
   /* A producer failure (decompression, size limit) is the real cause.  */
@@ -2100,19 +2212,13 @@ archive_failed (struct archive *a, struct stream *st, const char *layer, const c
 }
 
 int
-unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_diff_id,
-                         const char *layer_digest, const struct unpack_options *opts,
-                         mini_error_t *err)
+unpack_layer_apply_stream (struct unpack_stream *st, int layer_dirfd, const char *expected_diff_id,
+                           const struct unpack_options *opts, mini_error_t *err)
 {
-  const char *layer = layer_name (layer_digest);
+  const char *layer = st->layer;
   const struct unpack_limits *limits = opts ? opts->limits : NULL;
   uint64_t max_entries = limits && limits->max_entries ? limits->max_entries
                                                        : UNPACK_DEFAULT_MAX_ENTRIES;
-  uint64_t max_bytes = limits && limits->max_bytes ? limits->max_bytes : UNPACK_DEFAULT_MAX_BYTES;
-  uint64_t max_ratio = limits && limits->max_ratio ? limits->max_ratio : UNPACK_DEFAULT_MAX_RATIO;
-  uint64_t ratio_min = limits && limits->ratio_min_bytes ? limits->ratio_min_bytes
-                                                         : UNPACK_DEFAULT_RATIO_MIN_BYTES;
-  cleanup_stream struct stream st = { 0 };
   cleanup_extract struct extract x = { 0 };
   cleanup_archive struct archive *inner = NULL;
   struct archive_entry *entry;
@@ -2122,6 +2228,11 @@ unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_diff
   size_t i;
   int r;
 
+  x.orphan_fd = -1;
+  for (i = 0; i < PARENT_CACHE_SIZE; i++)
+    x.cache[i].fd = -1;
+  if (st->consumed > 0 || st->held)
+    return mini_error_set (err, EINVAL, "layer %s: stream already read", layer);
   if (expected_diff_id && !digest_is_valid (expected_diff_id))
     return mini_error_set (err, EINVAL, "layer %s: invalid diff_id `%s`", layer,
                            expected_diff_id);
@@ -2135,35 +2246,22 @@ unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_diff
   x.euid = geteuid ();
   x.egid = getegid ();
   x.is_root = x.euid == 0;
-  /* New objects get euid:egid unless the group is inherited (a setgid
-     root, or a "grpid" mount with a root of another group).  */
-  x.fresh_owner = !(root_st.st_mode & S_ISGID) && root_st.st_gid == x.egid;
   x.umask = current_umask ();
-  x.orphan_fd = -1;
-  for (i = 0; i < PARENT_CACHE_SIZE; i++)
-    x.cache[i].fd = -1;
-  if (opts && opts->mode == UNPACK_MODE_FLATTEN)
-    {
-      x.flatten = true;
-      /* Lower directories may be setgid already: always set owners.  */
-      x.fresh_owner = false;
-    }
-  else if (opts && opts->n_lower_fds > 0)
+  x.flatten = opts && opts->mode == UNPACK_MODE_FLATTEN;
+  x.root_fresh_owner = dir_gives_fresh_owner (&x, &root_st);
+  if (!x.flatten && opts && opts->n_lower_fds > 0)
     {
       x.lowers = opts->lower_fds;
       x.n_lowers = opts->n_lower_fds;
     }
-
-  if (stream_start (&st, blob_fd, max_bytes, max_ratio, ratio_min, layer, err) < 0)
-    return -1;
 
   inner = archive_read_new ();
   if (inner == NULL)
     return mini_error_set (err, ENOMEM, "layer %s: archive_read_new", layer);
   archive_read_support_format_tar (inner);
   archive_read_support_format_empty (inner);
-  if (archive_read_open (inner, &st, NULL, stream_read_cb, NULL) != ARCHIVE_OK)
-    return archive_failed (inner, &st, layer, "not a tar archive", err);
+  if (archive_read_open (inner, st, NULL, stream_read_cb, NULL) != ARCHIVE_OK)
+    return archive_failed (inner, st, layer, "not a tar archive", err);
 
   for (;;)
     {
@@ -2171,7 +2269,7 @@ unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_diff
       if (r == ARCHIVE_EOF)
         break;
       if (r < ARCHIVE_WARN)
-        return archive_failed (inner, &st, layer, "read tar header", err);
+        return archive_failed (inner, st, layer, "read tar header", err);
       if (++n_entries > max_entries)
         return mini_error_set (err, EFBIG,
                                "layer %s: too many entries (more than %llu); refusing "
@@ -2186,19 +2284,34 @@ unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_diff
       if (r < 0)
         {
           if (*err == NULL)
-            return archive_failed (inner, &st, layer, "read tar data", err);
+            return archive_failed (inner, st, layer, "read tar data", err);
           return -1;
         }
     }
 
   if (finish_dirs (&x, err) < 0)
     return -1;
-  if (stream_finish (&st, digest, err) < 0)
+  if (stream_finish (st, digest, err) < 0)
     return -1;
   if (expected_diff_id && strcmp (digest, expected_diff_id) != 0)
     return mini_error_set (err, EINVAL, "layer %s: diff_id mismatch: expected %s, got %s", layer,
                            expected_diff_id, digest);
   return 0;
+}
+
+int
+unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_diff_id,
+                         const char *layer_digest, const struct unpack_options *opts,
+                         mini_error_t *err)
+{
+  cleanup_unpack_stream struct unpack_stream *st = NULL;
+
+  if (expected_diff_id && !digest_is_valid (expected_diff_id))
+    return mini_error_set (err, EINVAL, "layer %s: invalid diff_id `%s`",
+                           layer_name (layer_digest), expected_diff_id);
+  if (unpack_stream_open (blob_fd, layer_digest, opts ? opts->limits : NULL, &st, err) < 0)
+    return -1;
+  return unpack_layer_apply_stream (st, layer_dirfd, expected_diff_id, opts, err);
 }
 
 int

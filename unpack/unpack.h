@@ -115,6 +115,39 @@ int unpack_layer_apply_opts (int blob_fd, int layer_dirfd, const char *expected_
                              const char *layer_digest, const struct unpack_options *opts,
                              mini_error_t *err);
 
+/* A layer's uncompressed tar stream (image-spec layer.md: the diff_id is
+   the digest of this stream), decompressed and hashed by two helper threads
+   into a small ring of buffers (2 MiB) as soon as it is opened.  Opening
+   the stream of the next layer before applying the current one lets its
+   decompression overlap the current extraction (unpack_image and
+   unpack_image_flatten do so). */
+struct unpack_stream;
+
+/* Start decompressing the layer blob BLOB_FD (gzip, zstd, xz, bzip2 or plain
+   tar, autodetected; BLOB_FD is duplicated, the caller keeps its own fd).
+   LAYER_DIGEST (may be NULL) names the layer in messages; LIMITS (NULL:
+   defaults) bounds the uncompressed size and expansion ratio.  On success
+   *RET is a new stream for unpack_layer_apply_stream, freed by the caller
+   with unpack_stream_free.  Returns 0, or < 0 with *ERR set (unreadable
+   blob, unknown compression, thread creation). */
+int unpack_stream_open (int blob_fd, const char *layer_digest, const struct unpack_limits *limits,
+                        struct unpack_stream **ret, mini_error_t *err);
+
+/* Stop the helper threads of ST (if still running) and free it.  NULL is
+   accepted. */
+void unpack_stream_free (struct unpack_stream *st);
+/* unpack_stream_free (*ST), for the cleanup_unpack_stream attribute. */
+void cleanup_unpack_streamp (struct unpack_stream **st);
+#define cleanup_unpack_stream __attribute__ ((cleanup (cleanup_unpack_streamp)))
+
+/* unpack_layer_apply_opts on the stream ST (from unpack_stream_open, not yet
+   read; it is read to its end, ST stays owned by the caller).  OPTS->limits
+   only supplies max_entries here: the stream's limits were given to
+   unpack_stream_open. */
+int unpack_layer_apply_stream (struct unpack_stream *st, int layer_dirfd,
+                               const char *expected_diff_id, const struct unpack_options *opts,
+                               mini_error_t *err);
+
 /* Make sure every layer of IMG is extracted in the store S: each layer whose
    chain_id is not yet there is extracted into a temporary layer directory
    (store_layer_begin), verified against its diff_id and published
